@@ -1,0 +1,90 @@
+/**
+ * The contracts every module shares: check names, the bounded set of failure
+ * reasons, Findings, CheckResults and the Report. See DESIGN.md §1, §3, §5.
+ */
+
+export const CHECK_NAMES = ['env', 'token', 'sts', 'chain', 's3'] as const;
+export type CheckName = (typeof CHECK_NAMES)[number];
+
+/**
+ * The fixed set of `reason` values. Metric labels only ever carry one of these,
+ * which keeps `irsa_check_failures_total` bounded.
+ */
+export const REASONS = [
+  // env
+  'env_missing',
+  'env_invalid',
+  // token
+  'token_missing',
+  'token_unreadable',
+  'token_malformed',
+  'token_expired',
+  'token_audience',
+  'token_stale',
+  // sts
+  'role_mismatch',
+  'oidc_provider_missing',
+  'oidc_thumbprint',
+  'oidc_key_unavailable',
+  'trust_policy_mismatch',
+  'region_disabled',
+  'region_mismatch',
+  'throttled',
+  'timeout',
+  'network',
+  'sts_error',
+  // pod identity agent
+  'pod_identity_error',
+  // chain
+  'fallback_to_node_role',
+  'chain_error',
+  // s3
+  's3_access_denied',
+  's3_no_bucket',
+  's3_mismatch',
+  's3_error',
+] as const;
+export type Reason = (typeof REASONS)[number];
+
+export function isReason(value: string): value is Reason {
+  return (REASONS as readonly string[]).includes(value);
+}
+
+export type Severity = 'error' | 'warning';
+
+/** One explained problem: what broke, why, and the exact fix. */
+export interface Finding {
+  readonly check: CheckName;
+  readonly severity: Severity;
+  /** Bounded reason (a metric label). Warnings may carry one too. */
+  readonly reason: Reason | 'warning';
+  /** Human cause: what was observed and what it most likely means. */
+  readonly cause: string;
+  /** The exact fix: a command, a manifest fragment or a policy statement. */
+  readonly fix: string;
+}
+
+export interface CheckResult {
+  readonly name: CheckName;
+  /** 'skipped': the check did not apply (no bucket, prerequisite failed). */
+  readonly status: 'pass' | 'fail' | 'skip';
+  readonly durationMs: number;
+  /** Set when status is 'fail'. */
+  readonly reason?: Reason;
+  /** One line saying what the check saw (no secrets). */
+  readonly message: string;
+  readonly findings: readonly Finding[];
+}
+
+export interface Report {
+  readonly ok: boolean;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly checks: readonly CheckResult[];
+  readonly findings: readonly Finding[];
+}
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type Mechanism = 'irsa' | 'pod-identity' | 'none';
