@@ -1,0 +1,173 @@
+/**
+ * The HTTP surface: routes only. A handler never calls AWS; it reads the
+ * state the scheduler left in Health and ProbeMetrics.
+ *
+ *   /readyz  200 `ok` | 503 failing checks (`?verbose` lists every check)
+ *   /livez   200 | 503 (scheduler heartbeat)
+ *   /metrics Prometheus text from the probe's own registry
+ *   /status  JSON from deps.status() (404 when disabled)
+ *   /        a text index
+ *
+ * GET and HEAD only (405 + Allow otherwise), 404 for unknown paths, 414 for
+ * URLs over 2048 chars, 431 for headers over 8 KiB, 500 `internal error`
+ * (never a stack) when a handler throws.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Health } from './health.js';
+import type { ProbeMetrics } from './metrics.js';
+import { renderLivez, renderReadyz } from './report.js';
+
+export interface ServerDeps {
+  readonly health: Health;
+  readonly metrics: ProbeMetrics;
+  /** Returns the /status document; undefined → /status answers 404 'status endpoint disabled'. */
+  readonly status?: () => unknown;
+  readonly now?: () => number;
+}
+
+export interface Listening {
+  readonly server: http.Server;
+  readonly port: number;
+  readonly url: string;
+  /** Stops accepting, closes idle keep-alive sockets, and resolves within 1 s. */
+  close(): Promise<void>;
+}
+
+export const MAX_URL_LENGTH = 2048;
+export const MAX_HEADER_SIZE = 8 * 1024;
+export const HEADERS_TIMEOUT_MS = 5_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+const CLOSE_GRACE_MS = 1_000;
+
+export const ENDPOINTS: Readonly<Record<string, string>> = Object.freeze({
+  '/readyz': 'readiness: 200 ok when the pod can act as its IAM role, 503 with the failing checks (?verbose lists every check)',
+  '/livez': 'liveness: 200 while the scheduler heartbeats',
+  '/metrics': 'Prometheus metrics',
+  '/status': 'JSON: configuration summary, mechanism, token claims, last report, readiness history',
+});
+const ALLOW = 'GET, HEAD';
+const TEXT = 'text/plain; charset=utf-8';
+const INDEX_BODY = `irsa-probe\n\n${Object.entries(ENDPOINTS)
+  .map(([path, what]) => `${path.padEnd(9)} ${what}`)
+  .join('\n')}\n`;
+
+function text(res: Response, status: number, body: string): void {
+  res.status(status).set('Content-Type', TEXT).send(body);
+}
+
+function isVerbose(req: Request): boolean {
+  const v = (req.query as Record<string, unknown>).verbose;
+  if (v === undefined) return false;
+  const s = Array.isArray(v) ? String(v[0] ?? '') : String(v);
+  return s !== '0' && s.toLowerCase() !== 'false';
+}
+
+function commonHeaders(req: Request, res: Response, next: NextFunction): void {
+  res.set('Cache-Control', 'no-store');
+  res.set('X-Content-Type-Options', 'nosniff');
+  if (req.originalUrl.length > MAX_URL_LENGTH) return text(res, 414, 'uri too long\n');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.set('Allow', ALLOW);
+    return text(res, 405, `method ${req.method} not allowed: use GET or HEAD\n`);
+  }
+  next();
+}
+
+function errorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) {
+    next(err);
+    return;
+  }
+  const status = (err as { status?: unknown; statusCode?: unknown } | null)?.status;
+  // Client errors raised by express itself (e.g. a malformed URI) keep their 4xx status.
+  if (typeof status === 'number' && status >= 400 && status < 500) return text(res, status, 'bad request\n');
+  text(res, 500, 'internal error\n');
+}
+
+export function createApp(deps: ServerDeps): Express {
+  const now = deps.now ?? Date.now;
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  app.use(commonHeaders);
+
+  app.get('/readyz', (req, res) => {
+    const readiness = deps.health.readiness(now());
+    text(res, readiness.ready ? 200 : 503, renderReadyz(readiness, isVerbose(req)));
+  });
+  app.get('/livez', (_req, res) => {
+    const live = deps.health.live(now());
+    text(res, live.live ? 200 : 503, renderLivez(live));
+  });
+  app.get('/metrics', async (_req, res) => {
+    const body = await deps.metrics.render();
+    res.status(200).set('Content-Type', deps.metrics.contentType).send(body);
+  });
+  app.get('/status', (_req, res) => {
+    if (deps.status === undefined) return text(res, 404, 'status endpoint disabled\n');
+    res.status(200).json(deps.status());
+  });
+  app.get('/', (_req, res) => text(res, 200, INDEX_BODY));
+  app.use((req: Request, res: Response) => text(res, 404, `not found: ${req.path.slice(0, 100)}\n`));
+  app.use(errorHandler);
+  return app;
+}
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `port ${port} on ${host}`;
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new Error(`${where} is in use: set IRSA_PROBE_PORT`, { cause: err });
+    case 'EACCES':
+      return new Error(`${where} needs privileges: set IRSA_PROBE_PORT to a port above 1023`, { cause: err });
+    case 'EADDRNOTAVAIL':
+      return new Error(`address ${host} is not available on this host: set IRSA_PROBE_HOST`, { cause: err });
+    default:
+      return new Error(`cannot listen on ${where}: ${err.code ?? err.message}`, { cause: err });
+  }
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Starts an HTTP server for `app` with the hardening limits; port 0 picks a free port. */
+export function listen(app: Express, host: string, port: number): Promise<Listening> {
+  const server = http.createServer(
+    { maxHeaderSize: MAX_HEADER_SIZE, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+    app,
+  );
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => reject(listenError(err, host, port));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const bound = (server.address() as AddressInfo).port;
+      resolve({ server, port: bound, url: `http://${urlHost(host)}:${bound}`, close: () => closeServer(server) });
+    });
+  });
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS - 100);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
