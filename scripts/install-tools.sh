@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Installs the external tools the shipping tests need, from Debian's packages only.
+#
+#   scripts/install-tools.sh [prometheus] [containers] [kustomize]   (default: all three)
+#
+#   prometheus  Debian's `prometheus` package: the `prometheus` and `promtool` binaries.
+#               The package's service is never started (policy-rc.d denies it while
+#               installing) and tests run their own `prometheus` on their own port.
+#   containers  podman + runc + debootstrap (scripts/container-test.sh).
+#   kustomize   a kustomize that supports components (kustomize >= 3.7): a `kustomize`
+#               binary or `kubectl kustomize`. Debian 12's kubernetes-client (1.20) is
+#               too old for components, and no registry we reach ships the binary, so
+#               this step only verifies and fails loudly when neither is present.
+#
+# Idempotent: installs nothing that is already there. Needs root for apt-get.
+set -euo pipefail
+
+log() { printf '[install-tools] %s\n' "$*" >&2; }
+die() { printf '[install-tools] ERROR: %s\n' "$*" >&2; exit 1; }
+
+APT_UPDATED=0
+apt_install() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "need root to apt-get install ${missing[*]}"
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    log "apt-get update"
+    apt-get update -qq
+    APT_UPDATED=1
+  fi
+  log "apt-get install ${missing[*]}"
+  # Keep package postinst scripts from starting services (no init system in CI
+  # containers; our tests run their own processes). Restore any existing policy.
+  local policy=/usr/sbin/policy-rc.d created_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    created_policy=1
+  fi
+  local rc=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null || rc=$?
+  [ "$created_policy" -eq 1 ] && rm -f "$policy"
+  [ "$rc" -eq 0 ] || die "apt-get install ${missing[*]} failed (exit $rc)"
+}
+
+install_prometheus() {
+  apt_install prometheus
+  command -v promtool >/dev/null || die "promtool not on PATH after installing prometheus"
+  command -v prometheus >/dev/null || die "prometheus not on PATH after installing prometheus"
+  log "$(promtool --version 2>&1 | head -1)"
+}
+
+install_containers() {
+  apt_install podman runc debootstrap ca-certificates
+  command -v podman >/dev/null || die "podman not on PATH after install"
+  command -v runc >/dev/null || die "runc not on PATH after install"
+  command -v debootstrap >/dev/null || die "debootstrap not on PATH after install"
+  log "$(podman --version)"
+}
+
+kustomize_supports_components() {
+  # Components arrived in kustomize v3.7.0; any v4 or v5 has them.
+  local version="$1"
+  [[ "$version" =~ v([0-9]+)\.([0-9]+) ]] || return 1
+  local major="${BASH_REMATCH[1]}" minor="${BASH_REMATCH[2]}"
+  [ "$major" -ge 4 ] || { [ "$major" -eq 3 ] && [ "$minor" -ge 7 ]; }
+}
+
+check_kustomize() {
+  local version
+  if command -v kustomize >/dev/null; then
+    version="$(kustomize version 2>&1 | head -1)"
+    kustomize_supports_components "$version" && { log "kustomize: $version"; return 0; }
+    log "kustomize binary too old for components: $version"
+  fi
+  if command -v kubectl >/dev/null; then
+    version="$(kubectl version --client 2>&1 | grep -i kustomize || true)"
+    kustomize_supports_components "$version" && { log "kubectl kustomize: $version"; return 0; }
+    log "kubectl's embedded kustomize too old or absent: ${version:-none}"
+  fi
+  die "no kustomize >= v3.7 found (need \`kustomize\` or \`kubectl kustomize\` on PATH). Debian 12's kubernetes-client embeds kustomize v2 (no components); install kubectl >= 1.21 or a kustomize v5 binary."
+}
+
+main() {
+  local groups=("$@")
+  [ "${#groups[@]}" -gt 0 ] || groups=(prometheus containers kustomize)
+  local g
+  for g in "${groups[@]}"; do
+    case "$g" in
+      prometheus) install_prometheus ;;
+      containers) install_containers ;;
+      kustomize) check_kustomize ;;
+      *) die "unknown tool group '$g' (expected prometheus, containers or kustomize)" ;;
+    esac
+  done
+}
+
+main "$@"
