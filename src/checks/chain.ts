@@ -1,0 +1,73 @@
+/**
+ * chain: the SDK's default credential chain, which is what the application
+ * gets, resolves to the same role, not the node's instance role. The SDK
+ * memoises the chain's credentials, so resolving it each cycle costs nothing;
+ * GetCallerIdentity runs only when the chain hands out new credentials.
+ */
+import { AwsNameError, parseAssumedRoleArn, parseRoleArn } from '../aws-names.js';
+import { diagnoseSts, errorFacts } from '../diagnose.js';
+import { fingerprint } from '../token-file.js';
+import { fail, pass, type Check, type CheckContext, type Verdict } from './context.js';
+import { diagnosisContext } from './sts.js';
+
+export const chainCheck: Check = async (ctx) => {
+  let credentials;
+  try {
+    credentials = await ctx.deps.defaultChain();
+  } catch (error) {
+    return chainError(ctx, error);
+  }
+  const keyId = fingerprint(credentials.accessKeyId);
+  if (ctx.state.chainVerifiedKeyId !== keyId || ctx.state.chainArn === undefined) {
+    try {
+      const identity = await ctx.deps.getCallerIdentity(credentials, ctx.signal);
+      ctx.onStsRequest('GetCallerIdentity', 'success');
+      ctx.state.chainArn = identity.arn;
+      ctx.state.chainVerifiedKeyId = keyId;
+    } catch (error) {
+      ctx.onStsRequest('GetCallerIdentity', 'error');
+      const d = diagnoseSts(error, diagnosisContext(ctx, 'GetCallerIdentity (default chain credentials)'));
+      return fail('chain', d.reason === 'sts_error' ? 'chain_error' : d.reason, d.cause, d.fix);
+    }
+  }
+  return judge(ctx, ctx.state.chainArn);
+};
+
+function judge(ctx: CheckContext, arn: string): Verdict {
+  const expectedArn = ctx.config.expectedRoleArn ?? ctx.config.aws.roleArn;
+  const nodeRoleFix = [
+    `The application's SDK resolves ${arn} through its default credential chain instead of the pod's role.`,
+    'Annotate the ServiceAccount and restart the pod so the pod identity webhook injects AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE:',
+    `  kubectl annotate serviceaccount -n ${ctx.config.namespace ?? '<NAMESPACE>'} <SERVICE_ACCOUNT> eks.amazonaws.com/role-arn=${expectedArn ?? 'arn:aws:iam::<ACCOUNT_ID>:role/<ROLE_NAME>'} --overwrite`,
+    `  kubectl rollout restart -n ${ctx.config.namespace ?? '<NAMESPACE>'} deployment/<DEPLOYMENT>`,
+    'Check the annotation key is spelled exactly eks.amazonaws.com/role-arn, the pod uses that serviceAccountName, and the container is not in eks.amazonaws.com/skip-containers.',
+    'To stop pods from falling back to the node role at all, require IMDSv2 with a hop limit of 1 on the nodes.',
+  ].join('\n');
+  if (expectedArn === undefined) {
+    return fail('chain', 'fallback_to_node_role', `the default credential chain resolves to ${arn}, and this pod has no role of its own`, nodeRoleFix);
+  }
+  try {
+    const expected = parseRoleArn(expectedArn);
+    const actual = parseAssumedRoleArn(arn);
+    if (expected.roleName === actual.roleName && expected.accountId === actual.accountId) {
+      return pass(`the SDK default chain resolves to ${arn}`);
+    }
+  } catch (error) {
+    if (!(error instanceof AwsNameError)) throw error;
+  }
+  if (ctx.mechanism.mechanism === 'none') {
+    return fail('chain', 'fallback_to_node_role', `the default credential chain resolves to ${arn}, not ${expectedArn}: the webhook did not mutate this pod`, nodeRoleFix);
+  }
+  return fail('chain', 'role_mismatch', `the SDK default chain resolves to ${arn}, not ${expectedArn}: something earlier in the chain (static keys in the environment, AWS_PROFILE, a shared config file) wins over the role`, 'Remove AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and any ~/.aws/credentials from the container so the SDK uses the role.');
+}
+
+function chainError(ctx: CheckContext, error: unknown): Verdict {
+  const facts = errorFacts(error);
+  const base = `the SDK default credential chain resolved no credentials: ${facts.message}`;
+  if (ctx.mechanism.mechanism === 'none') {
+    return fail('chain', 'chain_error', base, 'Nothing in the pod provides credentials: annotate the ServiceAccount with eks.amazonaws.com/role-arn (or create a pod identity association) and restart the pod.');
+  }
+  const d = diagnoseSts(error, diagnosisContext(ctx, 'the default credential chain'));
+  const reason = d.reason === 'sts_error' ? 'chain_error' : d.reason;
+  return fail('chain', reason, `${base}. ${d.cause}`, d.fix);
+}

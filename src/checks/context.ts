@@ -1,0 +1,102 @@
+/**
+ * What a check gets: the resolved config, the detected mechanism, an abort
+ * signal, a clock, its dependencies (passed in, so tests fake them at the SDK
+ * level) and the probe's state that carries over between cycles.
+ */
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import type { Config } from '../config.js';
+import type { MechanismInfo } from '../mechanism.js';
+import type { CheckName, CheckResult, Finding, Reason } from '../types.js';
+import type { TokenClaims } from '../token-file.js';
+import type { StsOperation, StsOutcome } from '../metrics.js';
+
+export interface Credentials extends AwsCredentialIdentity {
+  readonly expiration?: Date;
+}
+
+/** Clients and I/O the checks use; production wiring lives in deps.ts. */
+export interface ProbeDeps {
+  /** AssumeRoleWithWebIdentity (unsigned). */
+  assumeRoleWithWebIdentity(input: { roleArn: string; sessionName: string; token: string }, signal: AbortSignal): Promise<Credentials & { assumedRoleArn?: string }>;
+  /** GetCallerIdentity signed with the given credentials. */
+  getCallerIdentity(credentials: Credentials, signal: AbortSignal): Promise<{ arn: string; account: string; userId: string }>;
+  /** The Pod Identity agent: credentials for the authorization token file. */
+  podIdentityCredentials(signal: AbortSignal): Promise<Credentials>;
+  /** The SDK's default credential chain, as the application gets it (memoised by the SDK). */
+  defaultChain(): Promise<Credentials>;
+  /** S3 operations with the given credentials (lazily loaded client). */
+  s3(): Promise<S3Ops>;
+  /** Reads a small file; rejects with the fs error (code) or TokenFileError. */
+  readTokenFile(path: string): Promise<{ text: string; mtimeMs: number }>;
+}
+
+export interface S3Ops {
+  put(credentials: Credentials, bucket: string, key: string, body: Uint8Array, signal: AbortSignal): Promise<void>;
+  get(credentials: Credentials, bucket: string, key: string, signal: AbortSignal): Promise<Uint8Array>;
+  delete(credentials: Credentials, bucket: string, key: string, signal: AbortSignal): Promise<void>;
+}
+
+/** State carried between cycles. Holds no token text. */
+export interface ProbeState {
+  claims?: TokenClaims;
+  /** sha256 of the token last used to assume, to notice rotation without keeping the token. */
+  tokenFingerprint?: string;
+  tokenChangedAt?: number;
+  /** sha256 of the token seen by the last cycle. */
+  tokenFingerprintSeen?: string;
+  credentials?: Credentials;
+  credentialsFingerprint?: string;
+  assumedAt?: number;
+  assumedRoleArn?: string;
+  chainVerifiedKeyId?: string;
+  chainArn?: string;
+  stsEndpoint: string;
+}
+
+/** Scratch space of one cycle: the token text lives here and dies with the cycle. */
+export interface CycleScratch {
+  token?: string;
+  tokenFingerprint?: string;
+}
+
+export interface CheckContext {
+  readonly config: Config;
+  readonly mechanism: MechanismInfo;
+  readonly signal: AbortSignal;
+  readonly now: () => number;
+  readonly deps: ProbeDeps;
+  readonly state: ProbeState;
+  readonly cycle: CycleScratch;
+  readonly onStsRequest: (operation: StsOperation, outcome: StsOutcome) => void;
+  /** The expected audience: explicit setting, else the mechanism's default. */
+  readonly audience: string;
+}
+
+/** A check's verdict before the probe stamps name and duration on it. */
+export interface Verdict {
+  readonly status: 'pass' | 'fail' | 'skip';
+  readonly reason?: Reason;
+  readonly message: string;
+  readonly findings?: readonly Finding[];
+}
+
+export type Check = (ctx: CheckContext) => Promise<Verdict>;
+
+export function pass(message: string, findings: readonly Finding[] = []): Verdict {
+  return { status: 'pass', message, findings };
+}
+
+export function skip(message: string): Verdict {
+  return { status: 'skip', message, findings: [] };
+}
+
+/** A failed check with its one error Finding (and any warnings). */
+export function fail(check: CheckName, reason: Reason, cause: string, fix: string, warnings: readonly Finding[] = []): Verdict {
+  return { status: 'fail', reason, message: cause, findings: [...warnings, { check, severity: 'error', reason, cause, fix }] };
+}
+
+export function warning(check: CheckName, cause: string, fix: string): Finding {
+  return { check, severity: 'warning', reason: 'warning', cause, fix };
+}
+
+export type { CheckResult };

@@ -1,0 +1,117 @@
+/**
+ * Production wiring of the checks' dependencies: AWS SDK clients built once,
+ * with the region set explicitly, SDK retries off (the scheduler owns retry and
+ * backoff, so throttling is seen, not multiplied), and timeouts on every call.
+ * The S3 client is loaded only when a bucket is configured.
+ */
+import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { Config } from './config.js';
+import type { Credentials, ProbeDeps, S3Ops } from './checks/context.js';
+import { readTokenFile } from './token-file.js';
+
+/** SDK v3 falls back to us-east-1 when no region is set; the env check warns about it. */
+export const FALLBACK_REGION = 'us-east-1';
+
+export function createDeps(config: Config): ProbeDeps {
+  const region = config.aws.region ?? FALLBACK_REGION;
+  const endpoint = config.aws.endpointUrlSts ?? config.aws.endpointUrl;
+  const handler = { connectionTimeout: config.timeoutMs, requestTimeout: config.timeoutMs };
+  const stsConfig = { region, maxAttempts: 1, requestHandler: handler, ...(endpoint ? { endpoint } : {}) };
+  const assumeClient = new STSClient(stsConfig);
+  const signedClients = new ClientCache((credentials) => new STSClient({ ...stsConfig, credentials }));
+  let chain: (() => Promise<Credentials>) | undefined;
+
+  return {
+    async assumeRoleWithWebIdentity({ roleArn, sessionName, token }, signal) {
+      const out = await assumeClient.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: sessionName, WebIdentityToken: token }), { abortSignal: signal });
+      const c = out.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('AssumeRoleWithWebIdentity returned no credentials');
+      return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration, assumedRoleArn: out.AssumedRoleUser?.Arn };
+    },
+    async getCallerIdentity(credentials, signal) {
+      const out = await signedClients.get(credentials).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+      if (!out.Arn || !out.Account) throw new Error('GetCallerIdentity returned no ARN');
+      return { arn: out.Arn, account: out.Account, userId: out.UserId ?? '' };
+    },
+    async podIdentityCredentials() {
+      const { fromHttp } = await import('@aws-sdk/credential-provider-http');
+      const provider = fromHttp({
+        awsContainerCredentialsFullUri: config.aws.containerCredentialsFullUri,
+        awsContainerAuthorizationTokenFile: config.aws.containerAuthorizationTokenFile,
+        timeout: config.timeoutMs,
+        maxRetries: 0,
+      });
+      return provider();
+    },
+    async defaultChain() {
+      if (chain === undefined) {
+        const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+        // The application's SDK passes its own region to the inner STS client; so does the probe.
+        chain = defaultProvider({ clientConfig: { region }, timeout: config.timeoutMs, maxRetries: 1 } as Parameters<typeof defaultProvider>[0]);
+      }
+      return chain();
+    },
+    s3: lazyS3(config, region),
+    readTokenFile,
+  };
+}
+
+/** One client per credential set (the role's and the chain's), newest kept. */
+class ClientCache<T> {
+  private readonly clients = new Map<string, T>();
+  constructor(private readonly make: (credentials: Credentials) => T, private readonly size = 4) {}
+  get(credentials: Credentials): T {
+    const key = `${credentials.accessKeyId}\0${credentials.sessionToken ?? ''}`;
+    let client = this.clients.get(key);
+    if (client === undefined) {
+      client = this.make(credentials);
+      this.clients.set(key, client);
+      while (this.clients.size > this.size) this.clients.delete(this.clients.keys().next().value as string);
+    }
+    return client;
+  }
+}
+
+function lazyS3(config: Config, region: string): () => Promise<S3Ops> {
+  let ops: Promise<S3Ops> | undefined;
+  return () => (ops ??= loadS3(config, region));
+}
+
+async function loadS3(config: Config, region: string): Promise<S3Ops> {
+  const { S3Client, PutObjectCommand, GetObjectCommand, DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+  const endpoint = config.aws.endpointUrlS3 ?? config.aws.endpointUrl;
+  const clients = new ClientCache(
+    (credentials) =>
+      new S3Client({
+        region,
+        credentials,
+        maxAttempts: 1,
+        requestHandler: { connectionTimeout: config.timeoutMs, requestTimeout: config.timeoutMs },
+        ...(endpoint ? { endpoint, forcePathStyle: needsPathStyle(endpoint) } : {}),
+      }),
+    2,
+  );
+  return {
+    async put(credentials, bucket, key, body, signal) {
+      await clients.get(credentials).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/plain' }), { abortSignal: signal });
+    },
+    async get(credentials, bucket, key, signal) {
+      const out = await clients.get(credentials).send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+      if (out.Body === undefined) return new Uint8Array();
+      return out.Body.transformToByteArray();
+    },
+    async delete(credentials, bucket, key, signal) {
+      await clients.get(credentials).send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+    },
+  };
+}
+
+/** Virtual-hosted addressing needs DNS names per bucket; an IP or localhost endpoint cannot have them. */
+export function needsPathStyle(endpoint: string): boolean {
+  try {
+    const host = new URL(endpoint).hostname;
+    return host === 'localhost' || /^[\d.]+$/.test(host) || host.startsWith('[');
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+/**
+ * irsa-probe: `serve` (default) runs the probe as a sidecar; `check` runs one
+ * cycle and exits 0 (all checks passed), 1 (a check failed) or 2 (usage or
+ * configuration error).
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, UsageError, usage, type Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { renderText } from './report.js';
+import { createRuntime } from './runtime.js';
+import { Scheduler } from './scheduler.js';
+import { createApp, listen } from './server.js';
+import { readVersion } from './version.js';
+
+export const EXIT_OK = 0;
+export const EXIT_CHECK_FAILED = 1;
+export const EXIT_USAGE = 2;
+/** How long shutdown may take before the process exits regardless. */
+export const SHUTDOWN_GRACE_MS = 1500;
+
+export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  let loaded: ReturnType<typeof loadConfig>;
+  try {
+    loaded = loadConfig(argv, env);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      process.stderr.write(`irsa-probe: ${error.message}\n`);
+      if (error instanceof UsageError) process.stderr.write('Run irsa-probe --help for the settings.\n');
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+  const { config, warnings } = loaded;
+  const version = readVersion();
+  switch (config.command) {
+    case 'help':
+      process.stdout.write(usage());
+      return EXIT_OK;
+    case 'version':
+      process.stdout.write(`irsa-probe ${version}\n`);
+      return EXIT_OK;
+    case 'check':
+      return check(config, warnings, version);
+    case 'serve':
+      return serve(config, warnings, version);
+  }
+}
+
+async function check(config: Config, warnings: readonly string[], version: string): Promise<number> {
+  const log = createLogger(config.logLevel, (line) => process.stderr.write(line));
+  for (const w of warnings) log.warn(w);
+  const runtime = createRuntime(config, { version, log: createLogger('error', () => undefined), defaultMetrics: false });
+  const report = await runtime.probe.run(new AbortController().signal);
+  process.stdout.write(config.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+  return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
+}
+
+async function serve(config: Config, warnings: readonly string[], version: string): Promise<number> {
+  const log = createLogger(config.logLevel);
+  for (const w of warnings) log.warn(w);
+  const runtime = createRuntime(config, { version, log });
+  const app = createApp({ health: runtime.health, metrics: runtime.metrics, status: config.statusEnabled ? () => runtime.status() : undefined });
+  let listening: Awaited<ReturnType<typeof listen>>;
+  try {
+    listening = await listen(app, config.host, config.port);
+  } catch (error) {
+    log.error('cannot listen', { error: (error as Error).message });
+    return EXIT_USAGE;
+  }
+  const scheduler = new Scheduler((signal) => runtime.probe.run(signal), {
+    intervalMs: config.intervalMs,
+    cycleBudgetMs: runtime.cycleBudgetMs,
+    onReport: (report) => runtime.record(report),
+    onBeat: (now) => runtime.health.beat(now),
+  });
+  log.info('started', { version, mechanism: runtime.mechanism.mechanism, url: listening.url, port: listening.port, intervalMs: config.intervalMs });
+  scheduler.start();
+  const signal = await waitForSignal();
+  log.info('stopping', { signal });
+  const forced = setTimeout(() => {
+    log.warn('shutdown took too long; exiting');
+    process.exit(EXIT_OK);
+  }, SHUTDOWN_GRACE_MS);
+  forced.unref();
+  await Promise.all([scheduler.stop(), listening.close()]);
+  clearTimeout(forced);
+  log.info('stopped');
+  return EXIT_OK;
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (name: NodeJS.Signals) => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(name);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
+
+export function reportFatal(log: Pick<Logger, 'error'>, error: unknown): void {
+  log.error('fatal', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+}
+
+const isEntry = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isEntry) {
+  main(process.argv.slice(2), process.env).then(
+    (code) => {
+      process.exitCode = code;
+      // SDK keep-alive sockets and timers must not hold a finished one-shot run.
+      setTimeout(() => process.exit(code), 50).unref();
+    },
+    (error: unknown) => {
+      reportFatal(createLogger('error', (line) => process.stderr.write(line)), error);
+      process.exit(EXIT_USAGE);
+    },
+  );
+}

@@ -1,0 +1,129 @@
+/**
+ * Wires one probe: mechanism, clients, probe, health and metrics, and what
+ * happens to each Report (readiness, metrics, log lines). Used by both
+ * `serve` and `check`.
+ */
+import { stsEndpointFor } from './aws-names.js';
+import type { ProbeDeps } from './checks/context.js';
+import type { Config } from './config.js';
+import { createDeps } from './deps.js';
+import { Health } from './health.js';
+import type { Logger } from './log.js';
+import { detectMechanism, type MechanismInfo } from './mechanism.js';
+import { ProbeMetrics } from './metrics.js';
+import { Probe } from './probe.js';
+import { buildStatus } from './status.js';
+import { parseSubject } from './token-file.js';
+import type { Report } from './types.js';
+
+/** Repeated identical failures are logged again at most this often. */
+export const REPEAT_LOG_MS = 60_000;
+
+export interface Runtime {
+  readonly mechanism: MechanismInfo;
+  readonly probe: Probe;
+  readonly health: Health;
+  readonly metrics: ProbeMetrics;
+  readonly heartbeatTimeoutMs: number;
+  readonly cycleBudgetMs: number;
+  record(report: Report): void;
+  status(): unknown;
+}
+
+export interface RuntimeOptions {
+  readonly version: string;
+  readonly log: Logger;
+  readonly now?: () => number;
+  readonly deps?: ProbeDeps;
+  readonly defaultMetrics?: boolean;
+}
+
+export function createRuntime(config: Config, options: RuntimeOptions): Runtime {
+  const now = options.now ?? Date.now;
+  const mechanism = detectMechanism(config.aws);
+  const stsEndpoint = stsEndpointFor(config.aws.region ?? 'us-east-1', config.aws.stsRegionalEndpoints, config.aws.endpointUrlSts, config.aws.endpointUrl);
+  const metrics = new ProbeMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const probe = new Probe({
+    config,
+    mechanism,
+    deps: options.deps ?? createDeps(config),
+    stsEndpoint,
+    now,
+    onStsRequest: (operation, outcome) => metrics.countStsRequest(operation, outcome),
+  });
+  const cycleBudgetMs = config.timeoutMs * 5 + 1000;
+  const heartbeatTimeoutMs = Math.max(3 * config.intervalMs, 5000) + cycleBudgetMs;
+  const health = new Health({
+    successThreshold: config.successThreshold,
+    failureThreshold: config.failureThreshold,
+    staleAfterMs: config.staleAfterMs,
+    heartbeatTimeoutMs,
+  });
+  const setInfo = () =>
+    metrics.setInfo({
+      mechanism: mechanism.mechanism,
+      role_arn: config.expectedRoleArn ?? config.aws.roleArn ?? '',
+      region: config.aws.region ?? '',
+      sts_endpoint: stsEndpoint,
+      namespace: parseSubject(probe.state.claims?.sub)?.namespace ?? config.namespace ?? '',
+      service_account: parseSubject(probe.state.claims?.sub)?.name ?? '',
+      version: options.version,
+    });
+  setInfo();
+  const failureLog = new RepeatFilter(now);
+  let infoSubject: string | undefined;
+
+  return {
+    mechanism,
+    probe,
+    health,
+    metrics,
+    heartbeatTimeoutMs,
+    cycleBudgetMs,
+    record(report) {
+      const at = now();
+      const transition = health.record(report, at);
+      metrics.observeReport(report);
+      metrics.setReady(health.readiness(at).ready);
+      metrics.setTokenExpiry(probe.state.claims?.exp);
+      const expiration = probe.state.credentials?.expiration;
+      metrics.setCredentialsExpiry(expiration ? expiration.getTime() / 1000 : undefined);
+      if (probe.state.claims?.sub !== infoSubject) {
+        infoSubject = probe.state.claims?.sub;
+        setInfo();
+      }
+      if (transition) options.log.info(transition.ready ? 'ready' : 'not ready', { cause: transition.cause });
+      for (const check of report.checks) {
+        if (check.status !== 'fail') continue;
+        const signature = `${check.name}:${check.reason}`;
+        const repeats = failureLog.admit(signature);
+        if (repeats === undefined) continue;
+        const finding = check.findings.find((f) => f.severity === 'error');
+        options.log.warn('check failed', { check: check.name, reason: check.reason, cause: check.message, fix: finding?.fix, repeatsSinceLastLog: repeats });
+      }
+      if (report.ok) failureLog.clear();
+    },
+    status() {
+      return buildStatus({ version: options.version, config, mechanism, audience: probe.audience, state: probe.state, health, now });
+    },
+  };
+}
+
+/** Lets a repeated log line through once per REPEAT_LOG_MS, counting what it held back. */
+class RepeatFilter {
+  private readonly seen = new Map<string, { at: number; held: number }>();
+  constructor(private readonly now: () => number) {}
+  admit(signature: string): number | undefined {
+    const at = this.now();
+    const entry = this.seen.get(signature);
+    if (entry && at - entry.at < REPEAT_LOG_MS) {
+      entry.held += 1;
+      return undefined;
+    }
+    this.seen.set(signature, { at, held: 0 });
+    return entry?.held ?? 0;
+  }
+  clear(): void {
+    this.seen.clear();
+  }
+}

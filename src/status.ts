@@ -1,0 +1,74 @@
+/** The /status document: everything an operator needs, and no secrets. */
+import type { Config } from './config.js';
+import type { ProbeState } from './checks/context.js';
+import type { Health } from './health.js';
+import type { MechanismInfo } from './mechanism.js';
+
+export interface StatusSources {
+  readonly version: string;
+  readonly config: Config;
+  readonly mechanism: MechanismInfo;
+  readonly audience: string;
+  readonly state: ProbeState;
+  readonly health: Health;
+  readonly now: () => number;
+}
+
+const iso = (seconds: number | undefined) => (seconds === undefined ? null : new Date(seconds * 1000).toISOString());
+const isoMs = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+
+export function configSummary(config: Config, audience: string, stsEndpoint: string) {
+  return {
+    intervalMs: config.intervalMs,
+    timeoutMs: config.timeoutMs,
+    assumeIntervalMs: config.assumeIntervalMs,
+    failureThreshold: config.failureThreshold,
+    successThreshold: config.successThreshold,
+    staleAfterMs: config.staleAfterMs,
+    expectedRoleArn: config.expectedRoleArn ?? config.aws.roleArn ?? null,
+    audience,
+    region: config.aws.region ?? null,
+    stsEndpoint,
+    roleArn: config.aws.roleArn ?? null,
+    webIdentityTokenFile: config.aws.webIdentityTokenFile ?? null,
+    containerCredentialsFullUri: config.aws.containerCredentialsFullUri ?? null,
+    containerAuthorizationTokenFile: config.aws.containerAuthorizationTokenFile ?? null,
+    s3: config.s3 ? { bucket: config.s3.bucket, prefix: config.s3.prefix, key: config.s3.key } : null,
+    podName: config.podName,
+    namespace: config.namespace ?? null,
+  };
+}
+
+export function buildStatus(s: StatusSources) {
+  const now = s.now();
+  const claims = s.state.claims;
+  const readiness = s.health.readiness(now);
+  return {
+    version: s.version,
+    time: new Date(now).toISOString(),
+    mechanism: s.mechanism.mechanism,
+    bothMechanismsSet: s.mechanism.bothSet,
+    config: configSummary(s.config, s.audience, s.state.stsEndpoint),
+    token: claims
+      ? {
+          issuer: claims.iss ?? null,
+          subject: claims.sub ?? null,
+          audience: claims.aud,
+          issuedAt: iso(claims.iat),
+          expiresAt: iso(claims.exp),
+          namespace: claims.namespace ?? null,
+          serviceAccount: claims.serviceAccount ?? null,
+          pod: claims.pod ?? null,
+          algorithm: claims.alg ?? null,
+          keyId: claims.kid ?? null,
+          lastRotationSeenAt: isoMs(s.state.tokenChangedAt),
+        }
+      : null,
+    credentials: s.state.credentials
+      ? { assumedRoleArn: s.state.assumedRoleArn ?? null, obtainedAt: isoMs(s.state.assumedAt), expiresAt: s.state.credentials.expiration?.toISOString() ?? null }
+      : null,
+    defaultChain: s.state.chainArn ? { resolvesTo: s.state.chainArn } : null,
+    readiness: { ready: readiness.ready, cause: readiness.cause, lastSuccessAt: isoMs(s.health.lastSuccessAt()), history: s.health.history() },
+    lastReport: s.health.lastReport() ?? null,
+  };
+}

@@ -1,0 +1,89 @@
+/** Starting the compiled irsa-probe as a real process, for end-to-end tests. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+
+export const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+
+/** Only what the probe should see: PATH and HOME, plus the given variables (no AWS settings leak in from the machine). */
+export function cleanEnv(extra: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', ...extra };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<RunResult> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+export class ServeProcess {
+  stdout = '';
+  stderr = '';
+  url = '';
+  private constructor(readonly child: ChildProcess) {}
+
+  /** Starts `serve` on an ephemeral port and resolves once it logs where it listens. */
+  static async start(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
+    const child = spawn(process.execPath, [MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = new ServeProcess(child);
+    child.stderr!.on('data', (d: Buffer) => (p.stderr += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${p.stdout} ${p.stderr}`)), 20_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        p.stdout += d.toString();
+        const m = /"url":"(http:\/\/[^"]+)"/.exec(p.stdout);
+        if (m && !p.url) {
+          p.url = m[1]!.replace('0.0.0.0', '127.0.0.1');
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`serve exited with ${code}: ${p.stdout} ${p.stderr}`));
+      });
+    });
+    return p;
+  }
+
+  async get(path: string, init?: RequestInit): Promise<{ status: number; body: string; headers: Headers }> {
+    const res = await fetch(this.url + path, init);
+    return { status: res.status, body: await res.text(), headers: res.headers };
+  }
+
+  /** Polls until the predicate holds on GET path, or fails after the deadline. */
+  async waitFor(path: string, predicate: (r: { status: number; body: string }) => boolean, deadlineMs = 20_000): Promise<{ status: number; body: string }> {
+    const end = Date.now() + deadlineMs;
+    let last = { status: 0, body: '' };
+    while (Date.now() < end) {
+      last = await this.get(path);
+      if (predicate(last)) return last;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timed out waiting on ${path}; last: ${last.status} ${last.body.slice(0, 500)}`);
+  }
+
+  /** Sends SIGTERM and resolves with the exit code and how long the exit took. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; ms: number }> {
+    if (this.child.exitCode !== null) return { code: this.child.exitCode, ms: 0 };
+    const started = Date.now();
+    const exited = once(this.child, 'exit');
+    this.child.kill(signal);
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    const [code] = (await exited) as [number | null];
+    clearTimeout(kill);
+    return { code, ms: Date.now() - started };
+  }
+}

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { diagnoseSts, errorFacts, scrub } from '../../src/diagnose.js';
+import { isReason } from '../../src/types.js';
+import { SECRET_ACCESS_KEY } from '../helpers/probe.js';
+import { mintToken } from '../helpers/tokens.js';
+
+const ctx = { operation: 'AssumeRoleWithWebIdentity', audience: 'sts.amazonaws.com', stsEndpoint: 'https://sts.us-west-2.amazonaws.com' };
+
+describe('diagnose', () => {
+  test('scrubs a JWT and a secret key out of quoted messages', async () => {
+    const token = await mintToken();
+    const text = scrub(`bad token ${token} and key ${SECRET_ACCESS_KEY}.`);
+    assert.ok(!text.includes(token));
+    assert.ok(!text.includes(SECRET_ACCESS_KEY));
+    assert.match(text, /\[redacted token\]/);
+  });
+
+  test('any thrown value yields a reason from the fixed set', () => {
+    fc.assert(
+      fc.property(fc.anything(), fc.string(), fc.integer({ min: 100, max: 599 }), (thing, name, status) => {
+        const error = typeof thing === 'object' && thing !== null ? Object.assign(Object.create(null), thing, { name, $metadata: { httpStatusCode: status } }) : thing;
+        const d = diagnoseSts(error, ctx);
+        assert.ok(isReason(d.reason), d.reason);
+        assert.equal(typeof d.fix, 'string');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('error facts read name, status and the network code of a cause', () => {
+    const facts = errorFacts(Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNRESET' }, $metadata: { httpStatusCode: 502 } }));
+    assert.deepEqual(facts, { name: 'Error', message: 'fetch failed', status: 502, code: 'ECONNRESET' });
+  });
+});

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import {
+  AssumeRoleWithWebIdentityCommand,
+  ExpiredTokenException,
+  GetCallerIdentityCommand,
+  IDPCommunicationErrorException,
+  InvalidIdentityTokenException,
+  RegionDisabledException,
+  STSClient,
+  STSServiceException,
+} from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { stsCheck, REFRESH_MARGIN_MS } from '../../src/checks/sts.js';
+import { tokenCheck } from '../../src/checks/token.js';
+import type { CheckContext } from '../../src/checks/context.js';
+import { trustPolicyStatement } from '../../src/diagnose.js';
+import { REASONS } from '../../src/types.js';
+import { ASSUMED_ARN, contextFor, irsaEnv, ROLE_ARN, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../helpers/probe.js';
+import { ISSUER, mintToken, SUBJECT, TokenDir } from '../helpers/tokens.js';
+
+const sts = mockClient(STSClient);
+const meta = (httpStatusCode: number) => ({ httpStatusCode, requestId: 'c6104cbe-af31-11e0-8154-cbc7ccf896c7' });
+const serviceError = (name: string, message: string, status: number) =>
+  new STSServiceException({ name, $fault: status >= 500 ? 'server' : 'client', message, $metadata: meta(status) });
+const network = (code: string) => Object.assign(new Error(`connect ${code} 10.0.0.1:443`), { code, name: 'Error' });
+
+const CREDENTIALS = { AccessKeyId: 'ASIAEXAMPLEKEY000001', SecretAccessKey: SECRET_ACCESS_KEY, SessionToken: SESSION_TOKEN, Expiration: new Date(Date.now() + 3600_000) };
+
+describe('sts check', () => {
+  let dir: TokenDir;
+  let token: string;
+  before(async () => {
+    dir = await TokenDir.create();
+    token = await mintToken();
+    await dir.write(token);
+  });
+  after(() => dir.remove());
+  afterEach(() => sts.reset());
+
+  /** Runs token then sts, as the probe does, so the cycle carries the token. */
+  const run = async (ctx: CheckContext = contextFor(irsaEnv(dir.path))) => {
+    assert.equal((await tokenCheck(ctx)).status, 'pass');
+    return { ctx, verdict: await stsCheck(ctx) };
+  };
+  const healthy = () => {
+    sts.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: CREDENTIALS, AssumedRoleUser: { Arn: ASSUMED_ARN, AssumedRoleId: 'AROA:x' } });
+    sts.on(GetCallerIdentityCommand).resolves({ Arn: ASSUMED_ARN, Account: '111122223333', UserId: 'AROA:x' });
+  };
+
+  test('assumes the role with the token, then checks the caller identity with the returned credentials', async () => {
+    healthy();
+    const { verdict } = await run();
+    assert.equal(verdict.status, 'pass', verdict.message);
+    const assume = sts.commandCalls(AssumeRoleWithWebIdentityCommand)[0]!.args[0].input;
+    assert.equal(assume.RoleArn, ROLE_ARN);
+    assert.equal(assume.WebIdentityToken, token);
+    assert.equal(assume.RoleSessionName, 'irsa-probe-api-0');
+    assert.equal(sts.commandCalls(GetCallerIdentityCommand).length, 1);
+    assert.ok(!verdict.message.includes(SECRET_ACCESS_KEY) && !verdict.message.includes(token));
+  });
+
+  test('reuses credentials on the next cycle: one STS call at steady state', async () => {
+    healthy();
+    const { ctx } = await run();
+    const second = await run({ ...ctx, cycle: {} });
+    assert.equal(second.verdict.status, 'pass');
+    assert.match(second.verdict.message, /reused/);
+    assert.equal(sts.commandCalls(AssumeRoleWithWebIdentityCommand).length, 1);
+    assert.equal(sts.commandCalls(GetCallerIdentityCommand).length, 2);
+  });
+
+  const refreshCases: Array<[string, (ctx: CheckContext) => Promise<void> | void]> = [
+    ['the token file changed', async () => dir.write(await mintToken({ nowS: Math.floor(Date.now() / 1000) - 5 }))],
+    ['credentials are within 5 minutes of expiry', (ctx) => void (ctx.state.credentials = { ...ctx.state.credentials!, expiration: new Date(Date.now() + REFRESH_MARGIN_MS - 1000) })],
+    ['the assume interval elapsed', (ctx) => void (ctx.state.assumedAt = Date.now() - ctx.config.assumeIntervalMs)],
+  ];
+  for (const [when, change] of refreshCases) {
+    test(`assumes again when ${when}`, async () => {
+      healthy();
+      const { ctx } = await run();
+      await change(ctx);
+      await run({ ...ctx, cycle: {} });
+      assert.equal(sts.commandCalls(AssumeRoleWithWebIdentityCommand).length, 2);
+    });
+  }
+
+  const catalogue: Array<[string, Error, string, RegExp]> = [
+    ['no OIDC provider', new InvalidIdentityTokenException({ message: `No OpenIDConnect provider found in your account for ${ISSUER}`, $metadata: meta(400) }), 'oidc_provider_missing', /create-open-id-connect-provider --url https:\/\/oidc\.eks/],
+    ['a provider without the audience', new InvalidIdentityTokenException({ message: 'Incorrect token audience', $metadata: meta(400) }), 'token_audience', /add-client-id-to-open-id-connect-provider/],
+    ['a stale thumbprint', new InvalidIdentityTokenException({ message: "OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint", $metadata: meta(400) }), 'oidc_thumbprint', /update-open-id-connect-provider-thumbprint/],
+    ['unreachable keys', new InvalidIdentityTokenException({ message: "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements", $metadata: meta(400) }), 'oidc_key_unavailable', /transient/],
+    ['IDP communication error', new IDPCommunicationErrorException({ message: 'Could not communicate with the identity provider', $metadata: meta(400) }), 'oidc_key_unavailable', /transient/],
+    ['a trust policy for another subject', serviceError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403), 'trust_policy_mismatch', /StringEquals/],
+    ['a malformed role ARN', serviceError('ValidationError', 'Request ARN is invalid', 400), 'env_invalid', /arn:aws:iam::/],
+    ['an expired token', new ExpiredTokenException({ message: 'Token expired: current date/time 1800000000 must be before the expiration date/time 1799990000', $metadata: meta(400) }), 'token_expired', /kubelet/],
+    ['STS disabled in the region', new RegionDisabledException({ message: 'STS is not activated in this region for account:111122223333.', $metadata: meta(403) }), 'region_disabled', /Activate STS in us-west-2/],
+    ['a region mismatch', serviceError('SignatureDoesNotMatch', "Credential should be scoped to a valid region, not 'us-east-1'.", 403), 'region_mismatch', /AWS_STS_REGIONAL_ENDPOINTS=regional/],
+    ['throttling', serviceError('Throttling', 'Rate exceeded', 400), 'throttled', /backs off/],
+    ['a timeout', Object.assign(new Error('Request timed out'), { name: 'TimeoutError' }), 'timeout', /IRSA_PROBE_TIMEOUT/],
+    ['a refused connection', network('ECONNREFUSED'), 'network', /egress/],
+    ['a name that does not resolve', network('ENOTFOUND'), 'network', /DNS/],
+    ['a 503', serviceError('ServiceUnavailable', 'Service is unavailable', 503), 'sts_error', /transient/],
+  ];
+  for (const [what, error, reason, fix] of catalogue) {
+    test(`maps ${what} to ${reason}`, async () => {
+      sts.on(AssumeRoleWithWebIdentityCommand).rejects(error);
+      const { ctx, verdict } = await run();
+      assert.equal(verdict.status, 'fail');
+      assert.equal(verdict.reason, reason);
+      assert.ok((REASONS as readonly string[]).includes(reason));
+      const finding = verdict.findings?.find((f) => f.severity === 'error');
+      assert.match(finding?.fix ?? '', fix);
+      assert.equal(ctx.state.credentials, undefined, 'no credentials kept after a failure');
+      assert.ok(!JSON.stringify(verdict).includes(token), 'the token never appears in a finding');
+    });
+  }
+
+  test('prints the trust-policy statement that would match this pod', async () => {
+    sts.on(AssumeRoleWithWebIdentityCommand).rejects(serviceError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403));
+    const { verdict } = await run();
+    const fix = verdict.findings!.find((f) => f.reason === 'trust_policy_mismatch')!.fix;
+    const json = JSON.parse(fix.slice(fix.indexOf('{'), fix.lastIndexOf('}') + 1));
+    const host = 'oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
+    assert.deepEqual(json, {
+      Effect: 'Allow',
+      Principal: { Federated: `arn:aws:iam::111122223333:oidc-provider/${host}` },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { StringEquals: { [`${host}:sub`]: SUBJECT, [`${host}:aud`]: 'sts.amazonaws.com' } },
+    });
+  });
+
+  test('trust-policy statement follows the role partition and the token audience', () => {
+    const statement = trustPolicyStatement({ roleArn: 'arn:aws-cn:iam::123456789012:role/x', audience: 'custom', claims: { iss: 'https://oidc.eks.cn-north-1.amazonaws.com.cn/id/ABC', sub: 'system:serviceaccount:a:b', aud: ['custom'] } }) as { Principal: { Federated: string } };
+    assert.equal(statement.Principal.Federated, 'arn:aws-cn:iam::123456789012:oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/ABC');
+  });
+
+  test('fails with role_mismatch when the caller is another role', async () => {
+    sts.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: CREDENTIALS });
+    sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111122223333:assumed-role/other-role/s', Account: '111122223333' });
+    const { verdict } = await run();
+    assert.equal(verdict.reason, 'role_mismatch');
+    assert.match(verdict.message, /not as the expected role arn:aws:iam::111122223333:role\/payments-api/);
+  });
+
+  test('fails with role_mismatch when the role is right but the account is not', async () => {
+    sts.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: CREDENTIALS });
+    sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::999999999999:assumed-role/payments-api/s', Account: '999999999999' });
+    assert.equal((await run()).verdict.reason, 'role_mismatch');
+  });
+
+  test('counts every STS request with its outcome', async () => {
+    const seen: string[] = [];
+    sts.on(AssumeRoleWithWebIdentityCommand).rejectsOnce(serviceError('Throttling', 'Rate exceeded', 400));
+    await run(contextFor(irsaEnv(dir.path), { sts: seen }));
+    assert.deepEqual(seen, ['AssumeRoleWithWebIdentity:throttled']);
+  });
+});
