@@ -60,7 +60,7 @@ const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
  * alone. Mixed case and a digit are required so hex digests (thumbprints,
  * SHA-1) are not masked.
  */
-const AWS_SECRET = /(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
+const AWS_SECRET = /(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/g;
 /** A session token: a long run of base64 (AWS session tokens are hundreds of chars). */
 const LONG_BASE64 = /[A-Za-z0-9/+]{100,}={0,2}/g;
 
