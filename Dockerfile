@@ -1,0 +1,47 @@
+# syntax=docker/dockerfile:1
+# irsa-probe image: build with dev dependencies, ship production dependencies only.
+#
+#   docker build -t irsa-probe .                                   # public base (node:24-bookworm-slim)
+#   docker build --build-arg NODE_BASE=my-registry/node:24 -t irsa-probe .
+#
+# NODE_BASE is the runtime base: any image with a Node.js >= 24 `node` on PATH
+# (node:24-bookworm-slim, or a distroless/chainguard nodejs image that puts node on
+# PATH). NODE_BUILD_BASE needs npm as well; it defaults to NODE_BASE.
+# A registry behind a private CA: pass an npmrc and the CA as build secrets (never
+# baked in): --secret id=npmrc,src=FILE --secret id=npm-ca,src=CA.pem, with the
+# npmrc saying `cafile=/run/secrets/npm-ca`.
+ARG NODE_BASE=node:24-bookworm-slim
+ARG NODE_BUILD_BASE=${NODE_BASE}
+
+FROM ${NODE_BUILD_BASE} AS build
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
+    --mount=type=secret,id=npm-ca,target=/run/secrets/npm-ca \
+    npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json
+
+FROM ${NODE_BUILD_BASE} AS prod-deps
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
+    --mount=type=secret,id=npm-ca,target=/run/secrets/npm-ca \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm -rf /root/.npm
+
+FROM ${NODE_BASE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=prod-deps --chown=0:0 /build/node_modules ./node_modules
+COPY --from=build --chown=0:0 /build/dist/src ./dist/src
+COPY --chown=0:0 package.json ./
+# Numeric non-root user (works with runAsNonRoot without a passwd entry); files
+# stay root-owned and read-only to it, so a read-only root filesystem is fine:
+# the probe writes nothing to disk.
+USER 65532:65532
+EXPOSE 9876
+# Node is PID 1 and the program handles SIGTERM/SIGINT itself.
+ENTRYPOINT ["node", "/app/dist/src/main.js"]
+CMD ["serve"]
