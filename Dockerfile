@@ -18,7 +18,7 @@ WORKDIR /build
 COPY package.json package-lock.json ./
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
     --mount=type=secret,id=npm-ca,target=/run/secrets/npm-ca \
-    npm ci --ignore-scripts --no-audit --no-fund
+    npm ci --ignore-scripts --no-audit --no-fund --update-notifier=false
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
@@ -28,7 +28,7 @@ WORKDIR /build
 COPY package.json package-lock.json ./
 RUN --mount=type=secret,id=npmrc,target=/root/.npmrc \
     --mount=type=secret,id=npm-ca,target=/run/secrets/npm-ca \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --update-notifier=false \
  && rm -rf /root/.npm
 
 FROM ${NODE_BASE} AS runtime
