@@ -131,6 +131,9 @@ log "sandbox up: admin $ADMIN_URL, token dir $TOKEN_DIR"
 # The container gets the AWS variables of the env file (the sandbox's endpoints on
 # loopback, reachable with host networking) and the token dir read-only.
 grep -E '^(AWS_[A-Z_]+)=' "$ENV_FILE" | sed -e 's/="\(.*\)"$/=\1/' >"$WORK/container.env"
+# Nothing may leave loopback: without the sandbox's metadata emulator the SDK's
+# instance-metadata provider stays off.
+grep -q '^AWS_EC2_METADATA_SERVICE_ENDPOINT=' "$WORK/container.env" || echo 'AWS_EC2_METADATA_DISABLED=true' >>"$WORK/container.env"
 t=$(date +%s%N)
 CID=$(podman run -d --network host \
   --user "$PROBE_UID:$PROBE_UID" --read-only --cap-drop=ALL --security-opt no-new-privileges \

@@ -1,0 +1,235 @@
+/**
+ * A real Prometheus (Debian's binary, on 127.0.0.1, 1 s scrape and evaluation,
+ * temp data dir) scrapes the real probe running against the sandbox and evaluates
+ * the project's alert rules (a copy with `for:` shortened): breaking the sandbox's
+ * trust policy makes IrsaRoleAssumptionFailing fire with reason
+ * trust_policy_mismatch; healing it resolves the alert. Alert state is read from
+ * Prometheus' HTTP API (/api/v1/alerts).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { ROOT, loadRules, tempDir, writeRules, type RuleFile } from '../unit/k8s-support.js';
+
+const SANDBOX_MAIN = path.join(ROOT, 'dist', 'sandbox', 'main.js');
+const PROBE_MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
+const STARTUP_DEADLINE_MS = 60_000;
+const ALERT_DEADLINE_MS = 90_000;
+/** `for:` in the test copy of the rules: long enough to see `pending` first. */
+const TEST_FOR = '3s';
+const JOB = 'irsa-probe';
+const LABELS = { namespace: 'e2e', pod: 'probe-0' };
+
+interface Proc {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+}
+
+interface PromAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: 'pending' | 'firing';
+}
+
+function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Proc {
+  const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (b: Buffer) => {
+    out = (out + b.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.on('error', (e) => {
+    out += `\nspawn error: ${e.message}`;
+  });
+  return { child, output: () => out };
+}
+
+async function stop(proc: Proc | undefined): Promise<void> {
+  if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.child.once('exit', () => resolve()));
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `fn` until it returns a value (not undefined) or the deadline passes. */
+async function until<T>(what: string, fn: () => Promise<T | undefined>, deadlineMs: number, context: () => string): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}\n${context()}`);
+}
+
+function parseEnvFile(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
+  }
+  return env;
+}
+
+/** The test copy of the rules: every `for:` shortened so alerts fire in seconds. */
+function fastRules(rules: RuleFile): RuleFile {
+  return { groups: rules.groups.map((g) => ({ ...g, rules: g.rules.map((r) => (r.for ? { ...r, for: TEST_FOR } : r)) })) };
+}
+
+describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_000 }, () => {
+  let dir = '';
+  let cleanupDir: () => Promise<void> = async () => {};
+  let sandbox: Proc | undefined;
+  let probe: Proc | undefined;
+  let prometheus: Proc | undefined;
+  let adminUrl = '';
+  let promUrl = '';
+  const context = () =>
+    [`--- sandbox\n${sandbox?.output().slice(-2000) ?? ''}`, `--- probe\n${probe?.output().slice(-3000) ?? ''}`, `--- prometheus\n${prometheus?.output().slice(-2000) ?? ''}`].join('\n');
+
+  async function roleAlerts(): Promise<PromAlert[]> {
+    const res = await fetch(`${promUrl}/api/v1/alerts`);
+    const body = (await res.json()) as { status: string; data: { alerts: PromAlert[] } };
+    assert.equal(body.status, 'success');
+    return body.data.alerts.filter((a) => a.labels.alertname === 'IrsaRoleAssumptionFailing');
+  }
+
+  async function query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+    const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    const body = (await res.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    assert.equal(body.status, 'success');
+    return body.data.result;
+  }
+
+  async function setScenario(name: string): Promise<void> {
+    const res = await fetch(`${adminUrl}/scenario`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+    assert.ok(res.ok, `POST ${adminUrl}/scenario ${name}: ${res.status} ${await res.text()}`);
+  }
+
+  before(async () => {
+    ({ dir, cleanup: cleanupDir } = await tempDir('irsa-prom-e2e-'));
+
+    const envFile = path.join(dir, 'sandbox.env');
+    sandbox = start(process.execPath, [SANDBOX_MAIN, '--scenario', 'healthy', '--env-file', envFile]);
+    const sandboxEnv = await until(
+      'the sandbox env file',
+      async () => {
+        const env = parseEnvFile(await readFile(envFile, 'utf8'));
+        return env.AWS_ROLE_ARN && env.IRSA_SANDBOX_ADMIN_URL ? env : undefined;
+      },
+      STARTUP_DEADLINE_MS,
+      context,
+    );
+    adminUrl = sandboxEnv.IRSA_SANDBOX_ADMIN_URL!;
+
+    const probePort = await freePort();
+    const awsEnv = Object.fromEntries(Object.entries(sandboxEnv).filter(([k]) => k.startsWith('AWS_')));
+    // Nothing may leave loopback: without the sandbox's metadata emulator the SDK's
+    // instance-metadata provider stays off.
+    if (!awsEnv.AWS_EC2_METADATA_SERVICE_ENDPOINT) awsEnv.AWS_EC2_METADATA_DISABLED = 'true';
+    const probeEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, ...awsEnv, IRSA_PROBE_POD_NAME: LABELS.pod, IRSA_PROBE_NAMESPACE: LABELS.namespace };
+    probe = start(process.execPath, [PROBE_MAIN, 'serve', '--host', '127.0.0.1', '--port', String(probePort), '--interval', '200ms', '--log-level', 'warn'], probeEnv);
+
+    await writeRules(dir, fastRules(await loadRules()), 'rules.yml');
+    const promPort = await freePort();
+    promUrl = `http://127.0.0.1:${promPort}`;
+    await writeFile(
+      path.join(dir, 'prometheus.yml'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  scrape_timeout: 1s',
+        '  evaluation_interval: 1s',
+        'rule_files:',
+        '  - rules.yml',
+        'scrape_configs:',
+        `  - job_name: ${JOB}`,
+        '    static_configs:',
+        `      - targets: ["127.0.0.1:${probePort}"]`,
+        '        labels:',
+        ...Object.entries(LABELS).map(([k, v]) => `          ${k}: ${v}`),
+        '',
+      ].join('\n'),
+    );
+    prometheus = start('prometheus', [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${promPort}`,
+      '--log.level=warn',
+    ]);
+    prometheus.child.once('error', () => {});
+    await until('Prometheus to be ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), STARTUP_DEADLINE_MS, () => {
+      if (prometheus?.output().includes('ENOENT')) return 'prometheus is not installed: run scripts/install-tools.sh prometheus (as root)';
+      return context();
+    });
+  });
+
+  after(async () => {
+    await Promise.all([stop(prometheus), stop(probe), stop(sandbox)]);
+    await cleanupDir();
+  });
+
+  it('scrapes a healthy probe and raises no role alert', async () => {
+    await until(
+      'irsa_probe_success == 1 in Prometheus',
+      async () => ((await query(`irsa_probe_success{job="${JOB}"} == 1`)).length === 1 ? true : undefined),
+      ALERT_DEADLINE_MS,
+      context,
+    );
+    const up = await query(`up{job="${JOB}"}`);
+    assert.equal(up[0]?.value[1], '1');
+    assert.deepEqual(await roleAlerts(), []);
+  });
+
+  it('fires IrsaRoleAssumptionFailing with reason trust_policy_mismatch when the trust policy breaks', async () => {
+    await setScenario('wrong-subject');
+    const seen = new Set<string>();
+    const firing = await until(
+      'IrsaRoleAssumptionFailing to fire',
+      async () => {
+        const alerts = await roleAlerts();
+        for (const a of alerts) seen.add(a.state);
+        return alerts.find((a) => a.state === 'firing');
+      },
+      ALERT_DEADLINE_MS,
+      context,
+    );
+    assert.ok(seen.has('pending'), 'the alert should be pending before it fires (for: is honoured)');
+    assert.equal(firing.labels.reason, 'trust_policy_mismatch');
+    assert.equal(firing.labels.check, 'sts');
+    assert.equal(firing.labels.severity, 'critical');
+    assert.equal(firing.labels.namespace, LABELS.namespace);
+    assert.equal(firing.labels.pod, LABELS.pod);
+    assert.match(firing.annotations.description ?? '', /reason trust_policy_mismatch/);
+    assert.match(firing.annotations.runbook_url ?? '', /docs\/operations\.md#irsaroleassumptionfailing$/);
+  });
+
+  it('resolves the alert once the trust policy is healed', async () => {
+    await setScenario('healthy');
+    await until('IrsaRoleAssumptionFailing to resolve', async () => ((await roleAlerts()).length === 0 ? true : undefined), ALERT_DEADLINE_MS, context);
+    const success = await query(`irsa_probe_success{job="${JOB}"}`);
+    assert.equal(success[0]?.value[1], '1');
+  });
+});
