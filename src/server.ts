@@ -117,7 +117,8 @@ export function createApp(deps: ServerDeps): Express {
   return app;
 }
 
-function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+/** The clear error `listen` rejects with, naming the setting to change. */
+export function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
   const where = `port ${port} on ${host}`;
   switch (err.code) {
     case 'EADDRINUSE':
