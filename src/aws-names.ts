@@ -57,8 +57,12 @@ export class AwsNameError extends Error {
 const ACCOUNT_ID = /^\d{12}$/;
 /** IAM role names: 1-64 of letters, digits and +=,.@_- */
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
-/** STS role session names: 2-64 of letters, digits and +=,.@_- */
-const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+/**
+ * Session names in ARNs STS returns. AssumeRole* asks for 2-64 of \w+=,.@-,
+ * but this parses STS's own answers (instance IDs, Pod Identity sessions,
+ * emulators), so it only requires 1-128 printable characters without "/".
+ */
+const SESSION_NAME = /^[\x21-\x2e\x30-\x7e]{1,128}$/;
 /** One IAM path segment: printable ASCII except `/` (IAM allows U+0021-U+007E). */
 const PATH_SEGMENT = /^[\x21-\x2e\x30-\x7e]+$/;
 const MAX_PATH = 512;
@@ -87,7 +91,7 @@ export function parseAssumedRoleArn(text: string): AssumedRoleArn {
   const roleName = parts[1] ?? '';
   const sessionName = parts[2] ?? '';
   if (!ROLE_NAME.test(roleName)) throw new AwsNameError(`the role name ${quote(roleName)} must be 1-64 letters, digits or +=,.@_-`, ASSUMED_ROLE_ARN_FORM);
-  if (!SESSION_NAME.test(sessionName)) throw new AwsNameError(`the session name ${quote(sessionName)} must be 2-64 letters, digits or +=,.@_-`, ASSUMED_ROLE_ARN_FORM);
+  if (!SESSION_NAME.test(sessionName)) throw new AwsNameError(`the session name ${quote(sessionName)} must be 1-128 printable characters without "/"`, ASSUMED_ROLE_ARN_FORM);
   return { arn: text, partition: fields.partition, accountId: fields.accountId, roleName, sessionName };
 }
 
