@@ -37,10 +37,18 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNR
 export function errorFacts(error: unknown): ErrorFacts {
   const e = (error ?? {}) as { name?: unknown; message?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown }; cause?: { code?: unknown } };
   const name = typeof e.name === 'string' ? e.name : 'Error';
-  const message = scrub(typeof e.message === 'string' ? e.message : String(error));
+  const message = scrub(typeof e.message === 'string' ? e.message : describe(error));
   const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
   const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
   return { name, message, status, code };
+}
+
+function describe(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 /** Network, timeout and throttling errors, common to every AWS call. */

@@ -8,7 +8,7 @@ import { Probe } from '../../src/probe.js';
 export const ROLE_ARN = 'arn:aws:iam::111122223333:role/payments-api';
 export const ASSUMED_ARN = 'arn:aws:sts::111122223333:assumed-role/payments-api/irsa-probe-api-0';
 export const NODE_ROLE_ARN = 'arn:aws:sts::111122223333:assumed-role/eks-node-role/i-0abc1234def567890';
-export const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY';
+export const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 export const SESSION_TOKEN = 'FwoGZXIvYXdzEXAMPLESESSIONTOKENvalue//////////wEaDEXAMPLE';
 
 export function irsaEnv(tokenFile: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -100,7 +100,7 @@ describe('sts check', () => {
     ['a timeout', Object.assign(new Error('Request timed out'), { name: 'TimeoutError' }), 'timeout', /IRSA_PROBE_TIMEOUT/],
     ['a refused connection', network('ECONNREFUSED'), 'network', /egress/],
     ['a name that does not resolve', network('ENOTFOUND'), 'network', /DNS/],
-    ['a 503', serviceError('ServiceUnavailable', 'Service is unavailable', 503), 'sts_error', /transient/],
+    ['a 503', serviceError('ServiceUnavailable', 'Service is unavailable', 503), 'sts_error', /retries at the next interval/],
   ];
   for (const [what, error, reason, fix] of catalogue) {
     test(`maps ${what} to ${reason}`, async () => {
@@ -137,7 +137,7 @@ describe('sts check', () => {
 
   test('fails with role_mismatch when the caller is another role', async () => {
     sts.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: CREDENTIALS });
-    sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111122223333:assumed-role/other-role/s', Account: '111122223333' });
+    sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111122223333:assumed-role/other-role/sess', Account: '111122223333' });
     const { verdict } = await run();
     assert.equal(verdict.reason, 'role_mismatch');
     assert.match(verdict.message, /not as the expected role arn:aws:iam::111122223333:role\/payments-api/);
@@ -145,7 +145,7 @@ describe('sts check', () => {
 
   test('fails with role_mismatch when the role is right but the account is not', async () => {
     sts.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: CREDENTIALS });
-    sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::999999999999:assumed-role/payments-api/s', Account: '999999999999' });
+    sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::999999999999:assumed-role/payments-api/sess', Account: '999999999999' });
     assert.equal((await run()).verdict.reason, 'role_mismatch');
   });
 
