@@ -3,6 +3,7 @@
  * (DESIGN.md §5). Messages quoted from AWS are scrubbed of anything that
  * looks like a token or a key before they reach a Finding.
  */
+import { scrubText } from './log.js';
 import { issuerHostPath, type TokenClaims } from './token-file.js';
 import type { Reason } from './types.js';
 
@@ -193,10 +194,7 @@ function indent(text: string): string {
     .join('\n');
 }
 
-const JWT_LIKE = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
-const SECRET_KEY_LIKE = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
-
-/** Removes anything shaped like a JWT or a secret access key from text quoted from elsewhere. */
+/** Masks anything shaped like a token or a key in text quoted from elsewhere, and bounds its length. */
 export function scrub(text: string): string {
-  return text.replace(JWT_LIKE, '[redacted token]').replace(SECRET_KEY_LIKE, '[redacted]').slice(0, 2000);
+  return scrubText(text).slice(0, 2000);
 }

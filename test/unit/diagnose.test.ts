@@ -14,7 +14,7 @@ describe('diagnose', () => {
     const text = scrub(`bad token ${token} and key ${SECRET_ACCESS_KEY}.`);
     assert.ok(!text.includes(token));
     assert.ok(!text.includes(SECRET_ACCESS_KEY));
-    assert.match(text, /\[redacted token\]/);
+    assert.match(text, /\[redacted-jwt\]/);
   });
 
   test('any thrown value yields a reason from the fixed set', () => {
