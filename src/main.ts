@@ -73,7 +73,7 @@ async function serve(config: Config, warnings: readonly string[], version: strin
     intervalMs: config.intervalMs,
     cycleBudgetMs: runtime.cycleBudgetMs,
     onReport: (report) => runtime.record(report),
-    onBeat: (now) => runtime.health.beat(now),
+    onBeat: (now) => runtime.beat(now),
   });
   log.info('started', { version, mechanism: runtime.mechanism.mechanism, url: listening.url, port: listening.port, intervalMs: config.intervalMs });
   scheduler.start();

@@ -27,6 +27,8 @@ export interface Runtime {
   readonly heartbeatTimeoutMs: number;
   readonly cycleBudgetMs: number;
   record(report: Report): void;
+  /** Scheduler heartbeat; also refreshes the readiness gauge so staleness shows in /metrics. */
+  beat(now: number): void;
   status(): unknown;
 }
 
@@ -102,6 +104,10 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
         options.log.warn('check failed', { check: check.name, reason: check.reason, cause: check.message, fix: finding?.fix, repeatsSinceLastLog: repeats });
       }
       if (report.ok) failureLog.clear();
+    },
+    beat(at) {
+      health.beat(at);
+      metrics.setReady(health.readiness(at).ready);
     },
     status() {
       return buildStatus({ version: options.version, config, mechanism, audience: probe.audience, state: probe.state, health, now });
