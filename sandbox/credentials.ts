@@ -1,0 +1,79 @@
+/**
+ * The one credential store every emulator shares: STS issues into it, the
+ * IMDS and Pod Identity emulators issue into it, and STS GetCallerIdentity and
+ * the S3 proxy look signatures up in it. Keys look like AWS's (ASIA…).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { assumedRoleArn, roleArn } from './defaults.js';
+
+export interface Principal {
+  readonly accountId: string;
+  readonly roleName: string;
+  readonly sessionName: string;
+  /** Who issued it: sts, imds or pod-identity. */
+  readonly issuer: 'sts' | 'imds' | 'pod-identity';
+}
+
+export interface IssuedCredentials extends Principal {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  readonly expiration: Date;
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+/** Expired entries are dropped once the store holds this many. */
+const PRUNE_AT = 10_000;
+
+function base32(length: number): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const byte of bytes) out += BASE32[byte % 32];
+  return out;
+}
+
+/** A stable role ID (AROA…) per role ARN, like IAM's unique IDs. */
+export function roleId(accountId: string, roleName: string): string {
+  const digest = createHash('sha256').update(roleArn(accountId, roleName)).digest();
+  let out = 'AROA';
+  for (let i = 0; i < 17; i++) out += BASE32[digest[i]! % 32];
+  return out;
+}
+
+export function callerArn(p: Principal): string {
+  return assumedRoleArn(p.accountId, p.roleName, p.sessionName);
+}
+
+export function callerUserId(p: Principal): string {
+  return `${roleId(p.accountId, p.roleName)}:${p.sessionName}`;
+}
+
+export class CredentialStore {
+  private readonly byKey = new Map<string, IssuedCredentials>();
+
+  issue(principal: Principal, durationSeconds: number, now = Date.now()): IssuedCredentials {
+    if (this.byKey.size >= PRUNE_AT) this.prune(now);
+    const credentials: IssuedCredentials = {
+      ...principal,
+      accessKeyId: `ASIA${base32(16)}`,
+      secretAccessKey: randomBytes(30).toString('base64'),
+      sessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(300).toString('base64')}`,
+      // AWS expirations have whole seconds.
+      expiration: new Date(Math.floor(now / 1000 + durationSeconds) * 1000),
+    };
+    this.byKey.set(credentials.accessKeyId, credentials);
+    return credentials;
+  }
+
+  lookup(accessKeyId: string): IssuedCredentials | undefined {
+    return this.byKey.get(accessKeyId);
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  private prune(now: number): void {
+    for (const [key, c] of this.byKey) if (c.expiration.getTime() <= now) this.byKey.delete(key);
+  }
+}

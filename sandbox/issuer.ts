@@ -1,0 +1,131 @@
+/**
+ * The cluster's OIDC issuer: an RSA key pair, the discovery document and the
+ * JWKS over HTTP on loopback (EKS serves them at <issuer>/.well-known/
+ * openid-configuration and <issuer>/keys), and a minter of projected
+ * service-account tokens shaped exactly like kubelet's.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import type { Counters } from './counters.js';
+import { closeServer, guarded, listen, LOOPBACK, send, sendJson } from './http-util.js';
+
+export interface ServiceAccountIdentity {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly serviceAccountUid: string;
+  readonly podName: string;
+  readonly podUid: string;
+}
+
+export interface MintOptions {
+  readonly audience: string;
+  readonly lifetimeSeconds: number;
+  /** Seconds since the epoch the token is issued at (default: now). */
+  readonly issuedAt?: number;
+}
+
+export class OidcIssuer {
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    private readonly privateKey: CryptoKey,
+    readonly jwk: JWK,
+  ) {}
+
+  /** SHA-1 thumbprint of the issuer's root CA, as IAM stores it (modelled: the issuer serves plain HTTP). */
+  get thumbprint(): string {
+    return createHash('sha1').update(`root-ca:${this.url}`).digest('hex');
+  }
+
+  static async start(counters: Counters, port = 0): Promise<OidcIssuer> {
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { modulusLength: 2048 });
+    const jwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(jwk);
+    const publicJwk: JWK = { ...jwk, kid, alg: 'RS256', use: 'sig' };
+    // EKS issuers are https://oidc.eks.<region>.amazonaws.com/id/<32 hex>.
+    const id = randomBytes(16).toString('hex').toUpperCase();
+    const server = createServer();
+    const boundPort = await listen(server, port);
+    const url = `http://${LOOPBACK}:${boundPort}/id/${id}`;
+    const issuer = new OidcIssuer(server, url, privateKey, publicJwk);
+    server.on('request', guarded(issuer.handle(counters), (res) => send(res, 500, 'text/plain', 'internal error\n')));
+    return issuer;
+  }
+
+  get discoveryUrl(): string {
+    return `${this.url}/.well-known/openid-configuration`;
+  }
+
+  get jwksUrl(): string {
+    return `${this.url}/keys`;
+  }
+
+  private handle(counters: Counters) {
+    const path = new URL(this.url).pathname;
+    return async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<void> => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        counters.record('issuer', 'other', 'MethodNotAllowed');
+        return send(res, 405, 'text/plain', 'method not allowed\n', { allow: 'GET, HEAD' });
+      }
+      if (url.pathname === `${path}/.well-known/openid-configuration`) {
+        counters.record('issuer', 'discovery');
+        return sendJson(res, 200, this.discovery());
+      }
+      if (url.pathname === `${path}/keys`) {
+        counters.record('issuer', 'jwks');
+        return sendJson(res, 200, { keys: [this.jwk] });
+      }
+      counters.record('issuer', 'other', 'NotFound');
+      send(res, 404, 'text/plain', '404 page not found\n');
+    };
+  }
+
+  /** The discovery document EKS serves. */
+  discovery(): Record<string, unknown> {
+    return {
+      issuer: this.url,
+      jwks_uri: this.jwksUrl,
+      authorization_endpoint: 'urn:kubernetes:programmatic_authorization',
+      response_types_supported: ['id_token'],
+      subject_types_supported: ['public'],
+      claims_supported: ['sub', 'iss'],
+      id_token_signing_alg_values_supported: ['RS256'],
+    };
+  }
+
+  /** A projected service-account token as kubelet requests it from the API server (TokenRequest). */
+  async mint(who: ServiceAccountIdentity, options: MintOptions): Promise<string> {
+    const iat = options.issuedAt ?? Math.floor(Date.now() / 1000);
+    return new SignJWT({
+      aud: [options.audience],
+      exp: iat + options.lifetimeSeconds,
+      iat,
+      iss: this.url,
+      jti: randomUUID(),
+      'kubernetes.io': {
+        namespace: who.namespace,
+        pod: { name: who.podName, uid: who.podUid },
+        serviceaccount: { name: who.serviceAccount, uid: who.serviceAccountUid },
+      },
+      nbf: iat,
+      sub: `system:serviceaccount:${who.namespace}:${who.serviceAccount}`,
+    })
+      .setProtectedHeader({ alg: 'RS256', kid: this.jwk.kid! })
+      .sign(this.privateKey);
+  }
+
+  /** A token for this issuer signed with another key (for signature tests). */
+  static async mintWithForeignKey(issuerUrl: string, who: ServiceAccountIdentity, options: MintOptions, kid: string): Promise<string> {
+    const { privateKey } = await generateKeyPair('RS256');
+    const iat = options.issuedAt ?? Math.floor(Date.now() / 1000);
+    return new SignJWT({ aud: [options.audience], iss: issuerUrl, sub: `system:serviceaccount:${who.namespace}:${who.serviceAccount}`, iat, nbf: iat, exp: iat + options.lifetimeSeconds })
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .sign(privateKey);
+  }
+
+  async close(): Promise<void> {
+    await closeServer(this.server);
+  }
+}

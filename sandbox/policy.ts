@@ -1,0 +1,103 @@
+/**
+ * Role trust policies: real IAM JSON documents, evaluated the way IAM does
+ * for sts:AssumeRoleWithWebIdentity (an explicit Deny wins, else an Allow must
+ * match; every condition of a statement must hold). Supported condition
+ * operators: StringEquals, StringLike, StringNotEquals, StringNotLike (and
+ * their IgnoreCase forms for Equals); an unknown operator never matches.
+ */
+
+export type StringOrList = string | string[];
+
+export interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: '*' | { Federated?: StringOrList; Service?: StringOrList; AWS?: StringOrList };
+  Action: StringOrList;
+  Condition?: Record<string, Record<string, StringOrList>>;
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: Statement[];
+}
+
+export interface AuthorizationRequest {
+  readonly action: string;
+  /** The federated principal the caller presents (the OIDC provider ARN) or a service principal. */
+  readonly principal: { readonly federated?: string; readonly service?: string };
+  /** Condition keys and their values, e.g. `oidc.example/id/X:sub`. */
+  readonly context: Readonly<Record<string, StringOrList>>;
+}
+
+export type Decision = 'allow' | 'implicit-deny' | 'explicit-deny';
+
+export function evaluate(policy: PolicyDocument, request: AuthorizationRequest): Decision {
+  const matching = policy.Statement.filter((s) => statementMatches(s, request));
+  if (matching.some((s) => s.Effect === 'Deny')) return 'explicit-deny';
+  return matching.some((s) => s.Effect === 'Allow') ? 'allow' : 'implicit-deny';
+}
+
+function list(value: StringOrList | undefined): string[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+function statementMatches(s: Statement, r: AuthorizationRequest): boolean {
+  return principalMatches(s.Principal, r) && list(s.Action).some((a) => wildcard(a, r.action, true)) && conditionsHold(s.Condition ?? {}, r.context);
+}
+
+function principalMatches(principal: Statement['Principal'], r: AuthorizationRequest): boolean {
+  if (principal === '*') return true;
+  if (principal === undefined) return false;
+  if (r.principal.federated !== undefined && list(principal.Federated).includes(r.principal.federated)) return true;
+  return r.principal.service !== undefined && list(principal.Service).includes(r.principal.service);
+}
+
+type Operator = (pattern: string, value: string) => boolean;
+
+const OPERATORS: Record<string, { test: Operator; negated: boolean }> = {
+  StringEquals: { test: (p, v) => p === v, negated: false },
+  StringEqualsIgnoreCase: { test: (p, v) => p.toLowerCase() === v.toLowerCase(), negated: false },
+  StringLike: { test: (p, v) => wildcard(p, v, false), negated: false },
+  StringNotEquals: { test: (p, v) => p === v, negated: true },
+  StringNotEqualsIgnoreCase: { test: (p, v) => p.toLowerCase() === v.toLowerCase(), negated: true },
+  StringNotLike: { test: (p, v) => wildcard(p, v, false), negated: true },
+};
+
+function conditionsHold(conditions: Record<string, Record<string, StringOrList>>, context: Readonly<Record<string, StringOrList>>): boolean {
+  return Object.entries(conditions).every(([operatorName, keys]) => {
+    const operator = OPERATORS[operatorName];
+    if (operator === undefined) return false;
+    return Object.entries(keys).every(([key, patterns]) => {
+      const values = list(context[key]);
+      const anyMatch = values.some((v) => list(patterns).some((p) => operator.test(p, v)));
+      // IAM: a missing key fails a positive operator and satisfies a negated one.
+      return operator.negated ? !anyMatch : anyMatch;
+    });
+  });
+}
+
+/** IAM's `*` (any run) and `?` (one character) wildcards. */
+export function wildcard(pattern: string, value: string, ignoreCase: boolean): boolean {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
+}
+
+/** The trust policy eksctl and the EKS docs give an IRSA role. */
+export function irsaTrustPolicy(o: { providerArn: string; issuerHostPath: string; subject: string; audience: string }): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: o.providerArn },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: { StringEquals: { [`${o.issuerHostPath}:sub`]: o.subject, [`${o.issuerHostPath}:aud`]: o.audience } },
+      },
+    ],
+  };
+}
+
+/** The trust policy EKS Pod Identity needs (the agent's service principal). */
+export function podIdentityTrustStatement(): Statement {
+  return { Sid: 'AllowEksAuthToAssumeRoleForPodIdentity', Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] };
+}

@@ -1,0 +1,232 @@
+/**
+ * The STS emulator, on the real wire protocol: the query API (POST
+ * form-encoded `Action=…&Version=2011-06-15`, or GET with a query string),
+ * XML answers, AWS-shaped XML errors. AssumeRoleWithWebIdentity is unsigned,
+ * like AWS; GetCallerIdentity must carry a valid SigV4 signature made with
+ * credentials from the shared store. Fault knobs (delay, hang, refuse, 5xx,
+ * throttling, IdP errors) apply before the action runs.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Counters } from './counters.js';
+import { callerArn, callerUserId, roleId, type CredentialStore } from './credentials.js';
+import type { Faults } from './faults.js';
+import { ShareGate } from './faults.js';
+import { closeServer, flatHeaders, guarded, listen, LOOPBACK, readBody, send, sleep } from './http-util.js';
+import { evaluate } from './policy.js';
+import type { Account } from './scenarios.js';
+import { authenticate, queryOf, type AuthFailure } from './sigv4.js';
+import { StsError, stsErrors } from './sts-errors.js';
+import type { WebIdentityVerifier } from './web-identity.js';
+import { requestId, stsError, stsResponse } from './xml.js';
+
+export const STS_VERSION = '2011-06-15';
+/** STS's own limits are far below this; anything larger is refused unread. */
+export const MAX_BODY_BYTES = 64 * 1024;
+const ACTIONS = ['AssumeRoleWithWebIdentity', 'GetCallerIdentity'] as const;
+type Action = (typeof ACTIONS)[number];
+
+/** What STS reads from the world at each request (scenario switches take effect at once). */
+export interface StsWorld {
+  readonly region: string;
+  account(): Account;
+  faults(): Faults;
+  /** DurationSeconds when the request has none. */
+  defaultDurationSeconds(): number;
+}
+
+type Params = Record<string, string>;
+
+export class StsEmulator {
+  private readonly server: Server;
+  private readonly throttle = new ShareGate();
+  private readonly closing = new AbortController();
+  private port = 0;
+
+  private constructor(
+    private readonly world: StsWorld,
+    private readonly store: CredentialStore,
+    private readonly counters: Counters,
+    private readonly verifier: WebIdentityVerifier,
+  ) {
+    this.server = createServer();
+    this.server.on('request', guarded((req, res) => this.handle(req, res), (res, error) => this.answerError(res, 'other', requestId(), error)));
+  }
+
+  static async start(world: StsWorld, store: CredentialStore, counters: Counters, verifier: WebIdentityVerifier): Promise<StsEmulator> {
+    const sts = new StsEmulator(world, store, counters, verifier);
+    sts.port = await listen(sts.server);
+    return sts;
+  }
+
+  get url(): string {
+    return `http://${LOOPBACK}:${this.port}`;
+  }
+
+  get listening(): boolean {
+    return this.server.listening;
+  }
+
+  /** Refuses connections (closes the listener), or listens again on the same port. */
+  async setRefusing(refuse: boolean): Promise<void> {
+    if (refuse && this.server.listening) await closeServer(this.server);
+    if (!refuse && !this.server.listening && !this.closing.signal.aborted) await listen(this.server, this.port);
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    await closeServer(this.server);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const id = requestId();
+    const url = new URL(req.url ?? '/', 'http://sts');
+    const body = await readBody(req, MAX_BODY_BYTES);
+    const params = paramsOf(url, req, body.bytes);
+    const operation = (ACTIONS as readonly string[]).includes(params.Action ?? '') ? (params.Action as Action) : 'other';
+    const faults = this.world.faults();
+    if (faults.stsHang) {
+      this.counters.record('sts', operation, 'Hang');
+      return; // never answered; the connection is dropped when the fault clears on stop
+    }
+    if (faults.stsDelayMs > 0) await sleep(faults.stsDelayMs, this.closing.signal);
+    try {
+      if (body.tooLarge) throw stsErrors.tooLarge(MAX_BODY_BYTES);
+      if (faults.stsStatus >= 500) throw faults.stsStatus === 503 ? stsErrors.unavailable() : stsErrors.internal(faults.stsStatus);
+      if (this.throttle.hit(faults.stsThrottleShare)) throw stsErrors.throttled();
+      const xml = await this.dispatch(params, req, url, body.bytes, id);
+      this.counters.record('sts', operation);
+      send(res, 200, 'text/xml', xml, { 'x-amzn-requestid': id });
+    } catch (error) {
+      this.answerError(res, operation, id, error);
+    }
+  }
+
+  private answerError(res: ServerResponse, operation: string, id: string, error: unknown): void {
+    const e = error instanceof StsError ? error : stsErrors.internal();
+    this.counters.record('sts', operation, e.code);
+    send(res, e.status, 'text/xml', stsError(e.type, e.code, e.message, id), { 'x-amzn-requestid': id });
+  }
+
+  private async dispatch(params: Params, req: IncomingMessage, url: URL, body: Buffer, id: string): Promise<string> {
+    const action = params.Action;
+    if (action === undefined || action === '') throw stsErrors.missingAction();
+    const version = params.Version;
+    if (version === undefined) throw stsErrors.missingParameter('Version');
+    if (version !== STS_VERSION || !(ACTIONS as readonly string[]).includes(action)) throw stsErrors.invalidAction(action, version);
+    if (action === 'GetCallerIdentity') return this.getCallerIdentity(req, url, body, id);
+    return this.assumeRoleWithWebIdentity(params, id);
+  }
+
+  private async assumeRoleWithWebIdentity(params: Params, id: string): Promise<string> {
+    const input = validateAssumeInput(params);
+    const account = this.world.account();
+    const verified = await this.verifier.verify(input.token, account, this.world.faults().stsIdpError);
+    const role = input.roleArn.accountId === account.id ? account.roles.find((r) => r.name === input.roleArn.roleName) : undefined;
+    const hostPath = verified.provider.issuerHostPath;
+    const decision =
+      role === undefined
+        ? 'implicit-deny'
+        : evaluate(role.trustPolicy, {
+            action: 'sts:AssumeRoleWithWebIdentity',
+            principal: { federated: verified.providerArn },
+            context: { [`${hostPath}:sub`]: verified.claims.sub, [`${hostPath}:aud`]: verified.audience },
+          });
+    if (role === undefined || decision !== 'allow') throw stsErrors.notAuthorized();
+    const duration = input.durationSeconds ?? this.world.defaultDurationSeconds();
+    if (input.durationSeconds !== undefined && input.durationSeconds > role.maxSessionDuration) throw stsErrors.durationTooLong();
+    const principal = { accountId: account.id, roleName: role.name, sessionName: input.sessionName, issuer: 'sts' as const };
+    const c = this.store.issue(principal, duration);
+    return stsResponse(
+      'AssumeRoleWithWebIdentity',
+      {
+        Credentials: { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: c.expiration.toISOString() },
+        SubjectFromWebIdentityToken: verified.claims.sub,
+        AssumedRoleUser: { AssumedRoleId: `${roleId(account.id, role.name)}:${input.sessionName}`, Arn: callerArn(principal) },
+        Provider: verified.providerArn,
+        Audience: verified.audience,
+      },
+      id,
+    );
+  }
+
+  private async getCallerIdentity(req: IncomingMessage, url: URL, body: Buffer, id: string): Promise<string> {
+    const result = await authenticate(
+      this.store,
+      { method: req.method ?? 'GET', rawPath: url.pathname, query: queryOf(url.searchParams), headers: flatHeaders(req), body },
+      { service: 'sts', region: this.world.region, uriEscapePath: true },
+    );
+    if (!result.ok) throw authError(result);
+    const c = result.credentials;
+    return stsResponse('GetCallerIdentity', { Arn: callerArn(c), UserId: callerUserId(c), Account: c.accountId }, id);
+  }
+}
+
+function authError(failure: AuthFailure): StsError {
+  switch (failure.kind) {
+    case 'missing':
+      return stsErrors.missingAuth();
+    case 'malformed':
+      return stsErrors.incompleteSignature(failure.detail);
+    case 'unknown-key':
+    case 'bad-session-token':
+      return stsErrors.invalidClientToken();
+    case 'wrong-region':
+      return stsErrors.wrongRegion(failure.region);
+    case 'clock-skew':
+      return stsErrors.signatureExpired(failure.amzDate);
+    case 'expired':
+      return stsErrors.expiredCredentials();
+    case 'bad-signature':
+      return stsErrors.signatureMismatch();
+  }
+}
+
+/** Query-string parameters, then form-encoded body parameters (the body wins). */
+function paramsOf(url: URL, req: IncomingMessage, body: Buffer): Params {
+  const params: Params = Object.fromEntries(url.searchParams);
+  const type = req.headers['content-type'] ?? '';
+  if (body.length > 0 && (type === '' || type.startsWith('application/x-www-form-urlencoded'))) {
+    Object.assign(params, Object.fromEntries(new URLSearchParams(body.toString('utf8'))));
+  }
+  return params;
+}
+
+interface AssumeInput {
+  readonly roleArn: { accountId: string; roleName: string };
+  readonly sessionName: string;
+  readonly token: string;
+  readonly durationSeconds?: number;
+}
+
+const ROLE_ARN_RE = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+
+/** AWS's input validation: null and length constraints first (ValidationError listing each), then the ARN's form. */
+function validateAssumeInput(p: Params): AssumeInput {
+  const problems: string[] = [];
+  const need = (name: string, member: string, min: number, max: number, quoteValue: boolean): void => {
+    const value = p[name];
+    if (value === undefined) problems.push(`Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+    else if (value.length < min || value.length > max) {
+      const shown = quoteValue ? ` '${value.slice(0, 128)}'` : '';
+      problems.push(`Value${shown} at '${member}' failed to satisfy constraint: Member must have length ${value.length < min ? `greater than or equal to ${min}` : `less than or equal to ${max}`}`);
+    }
+  };
+  need('RoleArn', 'roleArn', 20, 2048, true);
+  need('RoleSessionName', 'roleSessionName', 2, 64, true);
+  need('WebIdentityToken', 'webIdentityToken', 4, 20000, false);
+  const session = p.RoleSessionName;
+  if (session !== undefined && !/^[\w+=,.@-]*$/.test(session)) {
+    problems.push(`Value '${session.slice(0, 64)}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+  }
+  let durationSeconds: number | undefined;
+  if (p.DurationSeconds !== undefined) {
+    durationSeconds = /^\d{1,6}$/.test(p.DurationSeconds) ? Number(p.DurationSeconds) : NaN;
+    if (!(durationSeconds >= 900 && durationSeconds <= 43200)) {
+      problems.push(`Value '${p.DurationSeconds.slice(0, 16)}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${durationSeconds < 900 ? 'greater than or equal to 900' : 'less than or equal to 43200'}`);
+    }
+  }
+  if (problems.length > 0) throw stsErrors.validation(problems);
+  const arn = ROLE_ARN_RE.exec(p.RoleArn!);
+  if (arn === null) throw stsErrors.badArn();
+  return { roleArn: { accountId: arn[1]!, roleName: arn[2]! }, sessionName: session!, token: p.WebIdentityToken!, durationSeconds };
+}
