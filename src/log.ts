@@ -64,8 +64,14 @@ const AWS_SECRET = /(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A
 /** A session token: a long run of base64 (AWS session tokens are hundreds of chars). */
 const LONG_BASE64 = /[A-Za-z0-9/+]{100,}={0,2}/g;
 
+/**
+ * camelCase keys naming a path, a time, a duration or a count (`tokenChangedAt`,
+ * `credentialsExpiresInSeconds`) are safe by shape; their values are still scrubbed.
+ */
+const SAFE_SUFFIX = /[a-z](File|Path|At|Expiry|Seconds|Ms|Count|Age)$/;
+
 function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key) && !SAFE_KEYS.has(key.toLowerCase());
+  return SECRET_KEY.test(key) && !SAFE_KEYS.has(key.toLowerCase()) && !SAFE_SUFFIX.test(key);
 }
 
 /** Masks JWTs, AWS secret access keys and session tokens inside free text. */

@@ -111,7 +111,7 @@ createLogger('info').info('to stdout', { n: 1 });`;
 });
 
 describe('redaction safety net', () => {
-  const secretKeys = ['token', 'webIdentityToken', 'sessionToken', 'secretAccessKey', 'SecretAccessKey', 'password', 'credentials', 'Authorization', 'x-aws-session'];
+  const secretKeys = ['token', 'webIdentityToken', 'sessionToken', 'secretAccessKey', 'SecretAccessKey', 'password', 'credentials', 'Authorization', 'x-aws-session', 'TOKENFILE_CONTENTS', 'tokenAT'];
   for (const key of secretKeys) {
     it(`redacts the value under "${key}"`, () => {
       const { log, lines, records } = capture();
@@ -126,6 +126,9 @@ describe('redaction safety net', () => {
     ['tokenExpiresAt', '2026-01-02T00:00:00.000Z'],
     ['credentialsExpiry', 1_767_312_000],
     ['roleSessionName', 'irsa-probe-pod-1'],
+    ['tokenChangedAt', '2026-01-01T00:00:00.000Z'],
+    ['credentialsExpiresInSeconds', 3600],
+    ['sessionTokenFile', '/tmp/file'],
   ];
   for (const [key, v] of safeKeys) {
     it(`keeps the well-known safe key "${key}"`, () => {
@@ -158,6 +161,12 @@ describe('redaction safety net', () => {
       '{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"}}',
     ].join(' ');
     assert.equal(scrubText(text), text);
+  });
+
+  it('still masks a JWT stored under a safe key', () => {
+    const { log, lines } = capture();
+    log.info('m', { tokenFile: JWT });
+    assert.ok(!lines[0]!.includes(JWT));
   });
 
   it('sanitise returns a JSON-safe copy and does not mutate its input', () => {

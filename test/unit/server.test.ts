@@ -200,6 +200,29 @@ describe('HTTP endpoints', () => {
   });
 });
 
+describe('hot paths', () => {
+  it('listen() answers /readyz and /livez exactly like the express routes do', async () => {
+    const { l, health } = await start();
+    // The same app on a plain server: every request walks express.
+    const plain = http.createServer(createApp({ health, metrics: new ProbeMetrics({ defaultMetrics: false }), now: () => T0 }));
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const plainUrl = `http://127.0.0.1:${(plain.address() as net.AddressInfo).port}`;
+    const strip = (r: Reply) => ({ status: r.status, body: r.body, headers: { ...r.headers, date: undefined, connection: undefined, 'keep-alive': undefined } });
+    try {
+      for (const state of [undefined, PASS, FAIL, FAIL]) {
+        if (state) health.record(state, T0);
+        for (const [path, method] of [['/readyz', 'GET'], ['/readyz?verbose', 'GET'], ['/readyz?verbose=0', 'GET'], ['/livez', 'GET'], ['/readyz', 'HEAD'], ['/readyz/', 'GET']] as const) {
+          const [hot, routed] = await Promise.all([request(l.url, path, { method }), request(plainUrl, path, { method })]);
+          assert.deepEqual(strip(hot), strip(routed), `${method} ${path}`);
+        }
+      }
+    } finally {
+      await l.close();
+      await new Promise((resolve) => plain.close(resolve));
+    }
+  });
+});
+
 describe('HTTP failure handling', () => {
   it('answers 404 "status endpoint disabled" when no status function is given', async () => {
     const { l } = await start();
@@ -222,19 +245,31 @@ describe('HTTP failure handling', () => {
       return {};
     }],
   ];
+  /** listen() (hot paths ahead of express) and a plain node:http server over the same app. */
+  const servers: ReadonlyArray<[string, (app: ReturnType<typeof createApp>) => Promise<{ url: string; close: () => Promise<void> }>]> = [
+    ['listen()', (app) => listen(app, '127.0.0.1', 0)],
+    ['a plain server', async (app) => {
+      const srv = http.createServer(app);
+      await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(srv.address() as net.AddressInfo).port}`;
+      return { url, close: () => new Promise<void>((resolve) => srv.close(() => resolve())) };
+    }],
+  ];
   for (const [what, path, setup] of throwers) {
-    it(`answers 500 "internal error" without a stack or message for ${what}`, async () => {
-      const health = new Health({ successThreshold: 1, failureThreshold: 1, staleAfterMs: S, heartbeatTimeoutMs: S });
-      const metrics = new ProbeMetrics({ defaultMetrics: false });
-      const l = await listen(createApp({ health, metrics, ...setup({ health, metrics }) }), '127.0.0.1', 0);
-      try {
-        const r = await request(l.url, path);
-        assert.deepEqual([r.status, r.body], [500, 'internal error\n']);
-        assert.equal(r.headers['cache-control'], 'no-store');
-      } finally {
-        await l.close();
-      }
-    });
+    for (const [serverName, serve] of servers) {
+      it(`answers 500 "internal error" without a stack or message for ${what}, behind ${serverName}`, async () => {
+        const health = new Health({ successThreshold: 1, failureThreshold: 1, staleAfterMs: S, heartbeatTimeoutMs: S });
+        const metrics = new ProbeMetrics({ defaultMetrics: false });
+        const l = await serve(createApp({ health, metrics, ...setup({ health, metrics }) }));
+        try {
+          const r = await request(l.url, path);
+          assert.deepEqual([r.status, r.body], [500, 'internal error\n']);
+          assert.equal(r.headers['cache-control'], 'no-store');
+        } finally {
+          await l.close();
+        }
+      });
+    }
   }
 
   it('serves every endpoint without waiting on AWS: handlers only read state', async () => {
