@@ -161,6 +161,7 @@ function pick(hot: HotPaths, path: string): Handler | undefined {
 }
 
 export function createApp(deps: ServerDeps): Express {
+  const now = deps.now ?? Date.now;
   const hot = probeHandlers(deps);
   const app = express();
   HOT_PATHS.set(app, hot);
@@ -170,6 +171,8 @@ export function createApp(deps: ServerDeps): Express {
   app.get('/readyz', hot.readyz);
   app.get('/livez', hot.livez);
   app.get('/metrics', async (_req, res) => {
+    // Staleness is judged at read time: keep irsa_probe_ready in step with /readyz.
+    deps.metrics.setReady(deps.health.readiness(now()).ready);
     const body = await deps.metrics.render();
     res.writeHead(200, { 'Content-Type': deps.metrics.contentType, 'Content-Length': Buffer.byteLength(body) });
     res.end(body);

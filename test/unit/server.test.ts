@@ -131,6 +131,19 @@ describe('HTTP endpoints', () => {
     assert.match(r.body, /^irsa_check_failures_total\{check="sts",reason="oidc_provider_missing"\} 1$/m);
   });
 
+  it('/metrics reports irsa_probe_ready as /readyz judges it at scrape time (staleness included)', async () => {
+    ctx.health.record(PASS, T0);
+    ctx.metrics.setReady(true);
+    assert.match((await request(ctx.l.url, '/metrics')).body, /^irsa_probe_ready 1$/m);
+    ctx.clock.now = T0 + 200 * S;
+    try {
+      assert.equal((await request(ctx.l.url, '/readyz')).status, 503);
+      assert.match((await request(ctx.l.url, '/metrics')).body, /^irsa_probe_ready 0$/m);
+    } finally {
+      ctx.clock.now = T0;
+    }
+  });
+
   it('/status serves exactly what deps.status() returns, as JSON', async () => {
     const r = await request(ctx.l.url, '/status');
     assert.equal(r.status, 200);
