@@ -105,25 +105,26 @@ export function parseFaults(input: unknown): Partial<Faults> {
 }
 
 /**
- * Decides which calls a share of failures hits, deterministically: error
- * diffusion spreads them evenly (share 0.5 fails every second call, 0.25
- * every fourth), so tests see the same sequence every run.
+ * Decides which calls a share of failures hits: pseudo-random from a fixed
+ * seed (mulberry32), so a run is reproducible, yet failures do not fall into
+ * a fixed rhythm that could line up with a client's own call pattern (a
+ * strict every-other-call pattern would hit the second call of every
+ * two-call cycle).
  */
 export class ShareGate {
-  private credit = 0;
-  private lastShare = 0;
+  constructor(private state = 0x9e3779b9) {}
 
   hit(share: number): boolean {
-    if (share !== this.lastShare) {
-      this.credit = 0;
-      this.lastShare = share;
-    }
     if (share <= 0) return false;
-    this.credit += share;
-    if (this.credit >= 1 - 1e-9) {
-      this.credit -= 1;
-      return true;
-    }
-    return false;
+    if (share >= 1) return true;
+    return this.next() < share;
+  }
+
+  private next(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 }
