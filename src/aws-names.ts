@@ -202,5 +202,5 @@ function bucketProblem(text: string): string | undefined {
 
 /** Quotes a fragment of user input for a message, cut to a readable length. */
 export function quote(text: string, max = 80): string {
-  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }

@@ -89,7 +89,7 @@ export class ConfigError extends Error {
   readonly value: string;
   readonly expected: string;
   constructor(setting: string, value: string, expected: string, missing = false) {
-    super(missing ? `${setting} needs a value: expected ${expected}` : `${setting}=${JSON.stringify(truncate(value))} is invalid: expected ${expected}`);
+    super(missing ? `${setting} needs a value: expected ${expected}` : `${setting}=${show(value)} is invalid: expected ${expected}`);
     this.setting = setting;
     this.value = value;
     this.expected = expected;
@@ -104,6 +104,11 @@ export class UsageError extends Error {
 /** Cuts a value for a message so a 1 MB variable never lands in a log line. */
 export function truncate(value: string, max = MAX_ECHO): string {
   return value.length > max ? `${value.slice(0, max)}… (${value.length} characters)` : value;
+}
+
+/** A value as a quoted, truncated, one-line JSON string (U+2028/U+2029 escaped too). */
+export function show(value: string): string {
+  return JSON.stringify(truncate(value)).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
 // ---------------------------------------------------------------------------
@@ -222,14 +227,14 @@ function unknownFlag(name: string): UsageError {
   if ((SWITCHES as readonly string[]).includes(name)) return new UsageError(`${name} takes no value`);
   const valid = [...SPECS.map((s) => s.flag), ...SWITCHES];
   const near = suggest(name, valid);
-  return new UsageError(`unknown flag ${JSON.stringify(truncate(name))}${near ? ` (did you mean ${near}?)` : ''}; valid flags: ${valid.join(', ')}`);
+  return new UsageError(`unknown flag ${show(name)}${near ? ` (did you mean ${near}?)` : ''}; valid flags: ${valid.join(', ')}`);
 }
 
 function acceptCommand(token: string, current: string | undefined): string {
-  if (current !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(truncate(token))}: only one command (${COMMANDS.join(', ')}) is allowed`);
+  if (current !== undefined) throw new UsageError(`unexpected argument ${show(token)}: only one command (${COMMANDS.join(', ')}) is allowed`);
   if (!(COMMANDS as readonly string[]).includes(token)) {
     const near = suggest(token, COMMANDS);
-    throw new UsageError(`unknown command ${JSON.stringify(truncate(token))}${near ? ` (did you mean ${near}?)` : ''}; valid commands: ${COMMANDS.join(', ')}`);
+    throw new UsageError(`unknown command ${show(token)}${near ? ` (did you mean ${near}?)` : ''}; valid commands: ${COMMANDS.join(', ')}`);
   }
   return token;
 }
@@ -412,7 +417,7 @@ function unknownVariableWarnings(env: Env): string[] {
     .sort()
     .map((name) => {
       const near = suggest(name, KNOWN_ENV);
-      return `unknown variable ${truncate(name)} is ignored${near ? ` (did you mean ${near}?)` : `; known variables: ${KNOWN_ENV.join(', ')}`}`;
+      return `unknown variable ${show(name).slice(1, -1)} is ignored${near ? ` (did you mean ${near}?)` : `; known variables: ${KNOWN_ENV.join(', ')}`}`;
     });
 }
 

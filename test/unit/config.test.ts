@@ -213,6 +213,11 @@ describe('bad values are ConfigErrors naming the setting, the value and what is 
     assert.equal(error.message.split('\n').length, 1);
     assert.match(error.message, /IRSA_PROBE_LOG_LEVEL="info\\nerror"/);
   });
+
+  test('Unicode line and paragraph separators are escaped too', () => {
+    assert.equal(errorOf([], { IRSA_PROBE_LOG_LEVEL: 'a\u2028b\u2029c' }).message, `IRSA_PROBE_LOG_LEVEL="a\\u2028b\\u2029c" is invalid: expected ${EXPECTED.logLevel}`);
+    assert.doesNotMatch(errorOf(['--x\u2028y']).message, /\u2028/);
+  });
 });
 
 describe('a flag without its value', () => {
