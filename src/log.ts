@@ -70,13 +70,16 @@ const LONG_BASE64 = /[A-Za-z0-9/+]{100,}={0,2}/g;
  */
 const SAFE_SUFFIX = /[a-z](File|Path|At|Expiry|Seconds|Ms|Count|Age)$/;
 
+/** The shortest text any of the patterns above can match (a minimal JWT). */
+const MIN_SECRET_LENGTH = 13;
+
 function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key) && !SAFE_KEYS.has(key.toLowerCase()) && !SAFE_SUFFIX.test(key);
 }
 
 /** Masks JWTs, AWS secret access keys and session tokens inside free text. */
 export function scrubText(text: string): string {
-  if (text.length < 40) return text;
+  if (text.length < MIN_SECRET_LENGTH) return text;
   return text.replace(JWT, '[redacted-jwt]').replace(LONG_BASE64, REDACTED).replace(AWS_SECRET, REDACTED);
 }
 

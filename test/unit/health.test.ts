@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { Health, NO_SUCCESS_YET, formatAge, type HealthOptions } from '../../src/health.js';
 import type { CheckResult, Report } from '../../src/types.js';
 
@@ -227,4 +228,45 @@ describe('Health options', () => {
       assert.throws(() => health(opts), (e: unknown) => e instanceof RangeError && e.message.startsWith(name));
     });
   }
+});
+
+describe('Health invariants (property-based)', () => {
+  it('holds for any sequence of cycles and thresholds', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.boolean(), { maxLength: 60 }),
+        (successThreshold, failureThreshold, historySize, seq) => {
+          const h = health({ successThreshold, failureThreshold, historySize });
+          const returned: boolean[] = [];
+          let everSucceeded = false;
+          let runOk = 0;
+          let runFail = 0;
+          let prevReady = false;
+          seq.forEach((ok, i) => {
+            const at = T0 + (i + 1) * S;
+            const t = h.record(ok ? PASS : FAIL, at);
+            everSucceeded ||= ok;
+            runOk = ok ? runOk + 1 : 0;
+            runFail = ok ? 0 : runFail + 1;
+            const { ready } = h.readiness(at);
+            if (!everSucceeded) assert.equal(ready, false, 'never ready before the first success');
+            if (runOk >= successThreshold) assert.equal(ready, true, 'ready after successThreshold successes');
+            if (runFail >= failureThreshold) assert.equal(ready, false, 'not ready after failureThreshold failures');
+            if (!ok && runFail < failureThreshold) assert.equal(ready, prevReady, 'hysteresis: a failure below the threshold changes nothing');
+            assert.equal(t !== undefined, ready !== prevReady, 'a transition is returned exactly when the verdict changes');
+            if (t) returned.push(t.ready);
+            prevReady = ready;
+          });
+          const hist = h.history();
+          assert.ok(hist.length <= historySize);
+          assert.deepEqual(hist.map((t) => t.ready), returned.slice(-historySize));
+          hist.forEach((t, i) => i > 0 && assert.notEqual(t.ready, hist[i - 1]!.ready, 'transitions alternate'));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { REDACTED, createLogger, sanitise, scrubText, type Logger } from '../../src/log.js';
@@ -152,6 +153,22 @@ describe('redaction safety net', () => {
       assert.ok(!lines[0]!.includes(secret.slice(0, 30)), 'no prefix of it either');
     });
   }
+
+  it('never lets a JWT-shaped string through, under any key, in any position', () => {
+    const b64url = (min: number) => fc.stringMatching(new RegExp(`^[A-Za-z0-9_-]{${min},80}$`));
+    const jwt = fc.tuple(b64url(10), b64url(10), b64url(0)).map(([h, p, sig]) => `eyJ${h}.${p}.${sig}`);
+    fc.assert(
+      fc.property(jwt, fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }), fc.string({ maxLength: 12 }), (token, before, afterText, key) => {
+        const { log, lines } = capture();
+        const text = `${before} ${token} ${afterText}`;
+        log.info(text, { [key || 'k']: text, nested: [{ v: text }] });
+        // The scrubbed form must not contain the token's payload segment.
+        const payload = token.split('.')[1]!;
+        assert.ok(!lines[0]!.includes(`.${payload}.`), lines[0]);
+      }),
+      { numRuns: 300 },
+    );
+  });
 
   it('leaves ordinary text alone: ARNs, hex thumbprints, paths, policy JSON', () => {
     const text = [
