@@ -93,7 +93,10 @@ function regionAndEndpoints(ctx: CheckContext, warnings: Finding[], summary: str
   const { aws } = ctx.config;
   if (aws.region === undefined) {
     warnings.push(warning('env', 'neither AWS_REGION nor AWS_DEFAULT_REGION is set: the probe calls STS in us-east-1, and most SDK clients in the application will fail with "Region is missing"', 'Set AWS_REGION in the pod spec, or start the pod identity webhook with a default region (--aws-default-region).'));
-  } else if (!isRegion(aws.region)) {
+  } else if (aws.regionVariable === 'AWS_DEFAULT_REGION') {
+    warnings.push(warning('env', `only AWS_DEFAULT_REGION is set (${aws.region}): the AWS SDK for JavaScript v3 reads AWS_REGION only, so a JavaScript application in this pod has no region`, `Set AWS_REGION=${aws.region} as well (the pod identity webhook sets both when given --aws-default-region).`));
+  }
+  if (aws.region !== undefined && !isRegion(aws.region)) {
     const variable = aws.regionVariable ?? 'AWS_REGION';
     return fail('env', 'env_invalid', `${variable}=${JSON.stringify(aws.region)} is not an AWS region`, `Set ${variable} to a region code such as us-west-2 or eu-central-1.`, warnings);
   }

@@ -34,6 +34,7 @@ describe('env check', () => {
     ['both mechanisms', { ...irsaEnv(TOKEN), ...PI }, /both IRSA .* and EKS Pod Identity/],
     ['static keys that win over the role', irsaEnv(TOKEN, { AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE' }), /static keys before the role/],
     ['no region', { AWS_ROLE_ARN: ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN }, /us-east-1/],
+    ['a region only in AWS_DEFAULT_REGION', { AWS_ROLE_ARN: ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN, AWS_DEFAULT_REGION: 'eu-west-1' }, /reads AWS_REGION only/],
     ['legacy STS endpoints', irsaEnv(TOKEN, { AWS_STS_REGIONAL_ENDPOINTS: 'legacy' }), /global endpoint/],
   ];
   for (const [what, env, cause] of warnings) {
