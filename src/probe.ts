@@ -83,9 +83,8 @@ export class Probe {
     const started = this.now();
     const timeoutMs = this.options.config.timeoutMs;
     const controller = new AbortController();
-    const abort = () => controller.abort(parent.reason);
-    parent.addEventListener('abort', abort, { once: true });
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     const ctx: CheckContext = {
       config: this.options.config,
       mechanism: this.options.mechanism,
@@ -97,22 +96,26 @@ export class Probe {
       onStsRequest: this.options.onStsRequest ?? (() => undefined),
       audience: this.audience,
     };
+    // Ends at the first of: the check's verdict, its timeout, or shutdown. Both
+    // listeners are removed afterwards: the parent signal lives for the process.
     const deadline = new Promise<Verdict>((resolve) => {
       timer = setTimeout(() => {
         controller.abort(new Error('check timed out'));
         resolve(timedOut(name, timeoutMs));
       }, timeoutMs);
-    });
-    const aborted = new Promise<Verdict>((resolve) => {
-      if (parent.aborted) resolve(stopped(name));
-      parent.addEventListener('abort', () => resolve(stopped(name)), { once: true });
+      onAbort = () => {
+        controller.abort(parent.reason);
+        resolve(stopped(name));
+      };
+      if (parent.aborted) onAbort();
+      else parent.addEventListener('abort', onAbort, { once: true });
     });
     let verdict: Verdict;
     try {
-      verdict = await Promise.race([check(ctx).catch((error: unknown) => crashed(name, error)), deadline, aborted]);
+      verdict = await Promise.race([check(ctx).catch((error: unknown) => crashed(name, error)), deadline]);
     } finally {
       clearTimeout(timer);
-      parent.removeEventListener('abort', abort);
+      if (onAbort) parent.removeEventListener('abort', onAbort);
     }
     return { name, status: verdict.status, reason: verdict.reason, message: verdict.message, findings: verdict.findings ?? [], durationMs: this.now() - started };
   }

@@ -60,6 +60,7 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
     failureThreshold: config.failureThreshold,
     staleAfterMs: config.staleAfterMs,
     heartbeatTimeoutMs,
+    createdAt: now(),
   });
   const setInfo = () =>
     metrics.setInfo({

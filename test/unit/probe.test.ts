@@ -110,3 +110,19 @@ describe('probe', () => {
     }
   });
 });
+
+describe('probe over many cycles', () => {
+  test('leaves no listeners on the long-lived scheduler signal', async () => {
+    const dir = await TokenDir.create();
+    await dir.write(await mintToken());
+    try {
+      const controller = new AbortController();
+      const { EventEmitter } = await import('node:events');
+      const probe = probeFor(irsaEnv(dir.path), fakeAws());
+      for (let i = 0; i < 20; i++) await probe.run(controller.signal);
+      assert.equal(EventEmitter.getEventListeners(controller.signal, 'abort').length, 0);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
