@@ -27,8 +27,11 @@ STOP_BUDGET_MS=2000
 READY_DEADLINE_S=90
 BREAK_DEADLINE_S=60
 PROBE_INTERVAL=200ms
-# uid:gid the image runs as (Dockerfile USER); the sandbox runs as the same user so
-# the token files it writes are readable in the container, as fsGroup does on EKS.
+# The probe reuses role credentials between cycles and assumes the role again only
+# on token rotation, near expiry or every assume interval (default 1h): a broken
+# trust policy shows at the next assumption, so the test makes that frequent.
+ASSUME_INTERVAL=2s
+# uid:gid the image runs as (Dockerfile USER).
 PROBE_UID=65532
 
 T0=$(date +%s%N)
@@ -67,13 +70,17 @@ cleanup() {
     kill -KILL "$SANDBOX_PID" 2>/dev/null || true
   fi
   if [ "${CONTAINER_TEST_KEEP:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-  # Dangling build-stage images would pile up run after run.
-  podman image prune -f >/dev/null 2>&1 || true
   exit "$rc"
 }
 trap cleanup EXIT
 
 # ---------------------------------------------------------------- build
+# Build-stage images stay as the layer cache for the next run; past a few GB of
+# storage, drop the dangling ones.
+if [ "$(du -sm "$IRSA_PROBE_PODMAN_ROOT/storage" 2>/dev/null | cut -f1)" -gt 4000 ]; then
+  log "pruning dangling images (storage over 4 GB)"
+  podman image prune -f >/dev/null 2>&1 || true
+fi
 if [ ! -f dist/sandbox/main.js ] || [ ! -f dist/src/main.js ]; then
   log "building dist/ (npx tsc -p tsconfig.json)"
   npx tsc -p tsconfig.json >"$WORK/tsc.log" 2>&1 || log "tsc reported errors (see $WORK/tsc.log); using what it emitted"
@@ -106,41 +113,43 @@ pass "image runs as $USER_IN_IMAGE"
 free_port() { node -e "const s=require('node:net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 PORT=$(free_port)
 SANDBOX_DIR="$WORK/sandbox"
-install -d -o "$PROBE_UID" -g "$PROBE_UID" -m 0750 "$SANDBOX_DIR"
-ENV_FILE="$SANDBOX_DIR/env"
+mkdir -p "$SANDBOX_DIR"
+ENV_FILE="$WORK/sandbox.env"
 
-log "starting the sandbox (healthy scenario) as uid $PROBE_UID"
-setpriv --reuid="$PROBE_UID" --regid="$PROBE_UID" --clear-groups env HOME="$SANDBOX_DIR" TMPDIR="$SANDBOX_DIR" \
-  node dist/sandbox/main.js --scenario healthy --env-file "$ENV_FILE" >"$WORK/sandbox.log" 2>&1 &
+# --env-out, not --env-file: Node.js itself claims a script argument --env-file
+# naming a file that does not exist yet (nodejs/node#54232; see sandbox/main.ts).
+log "starting the sandbox (healthy scenario)"
+node dist/sandbox/main.js --scenario healthy --env-out "$ENV_FILE" --dir "$SANDBOX_DIR" >"$WORK/sandbox.log" 2>&1 &
 SANDBOX_PID=$!
 deadline=$(( $(date +%s) + 60 ))
-until [ -s "$ENV_FILE" ] && grep -q '^AWS_ROLE_ARN=' "$ENV_FILE"; do
-  kill -0 "$SANDBOX_PID" 2>/dev/null || { cat "$WORK/sandbox.log" >&2; fail "the sandbox exited before writing $ENV_FILE"; }
-  [ "$(date +%s)" -lt "$deadline" ] || { cat "$WORK/sandbox.log" >&2; fail "no env file from the sandbox within 60 s"; }
+until grep -q '^sandbox ready:' "$WORK/sandbox.log" 2>/dev/null; do
+  kill -0 "$SANDBOX_PID" 2>/dev/null || { cat "$WORK/sandbox.log" >&2; fail "the sandbox exited before it was ready"; }
+  [ "$(date +%s)" -lt "$deadline" ] || { cat "$WORK/sandbox.log" >&2; fail "the sandbox was not ready within 60 s"; }
   sleep 0.2
 done
-env_value() { sed -n "s/^$1=//p" "$ENV_FILE" | tail -1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'$/\1/"; }
-TOKEN_FILE=$(env_value AWS_WEB_IDENTITY_TOKEN_FILE)
-ADMIN_URL=$(env_value IRSA_SANDBOX_ADMIN_URL)
-[ -n "$TOKEN_FILE" ] || fail "the sandbox env has no AWS_WEB_IDENTITY_TOKEN_FILE"
-[ -n "$ADMIN_URL" ] || fail "the sandbox env has no IRSA_SANDBOX_ADMIN_URL"
-TOKEN_DIR=$(dirname "$TOKEN_FILE")
-log "sandbox up: admin $ADMIN_URL, token dir $TOKEN_DIR"
+ADMIN_URL=$(sed -n 's/^sandbox ready:.* admin=\([^ ]*\).*$/\1/p' "$WORK/sandbox.log" | head -1)
+[ -n "$ADMIN_URL" ] || fail "no admin URL in the sandbox's ready line: $(head -1 "$WORK/sandbox.log")"
+grep -q '^AWS_WEB_IDENTITY_TOKEN_FILE=' "$ENV_FILE" || fail "the sandbox env has no AWS_WEB_IDENTITY_TOKEN_FILE"
+log "sandbox up: admin $ADMIN_URL, files in $SANDBOX_DIR"
 
 # ---------------------------------------------------------------- run
-# The container gets the AWS variables of the env file (the sandbox's endpoints on
-# loopback, reachable with host networking) and the token dir read-only.
-grep -E '^(AWS_[A-Z_]+)=' "$ENV_FILE" | sed -e 's/="\(.*\)"$/=\1/' >"$WORK/container.env"
+# The container gets the env file as the webhook would inject it (the sandbox's
+# endpoints are on loopback: host networking) and the sandbox's files (projected
+# token volume, empty AWS config) read-only at the same paths. The token files are
+# world-readable, as fsGroup makes them for the pod's user on EKS.
+cp "$ENV_FILE" "$WORK/container.env"
 # Nothing may leave loopback: without the sandbox's metadata emulator the SDK's
 # instance-metadata provider stays off.
 grep -q '^AWS_EC2_METADATA_SERVICE_ENDPOINT=' "$WORK/container.env" || echo 'AWS_EC2_METADATA_DISABLED=true' >>"$WORK/container.env"
+chmod 755 "$WORK"
 t=$(date +%s%N)
 CID=$(podman run -d --network host \
   --user "$PROBE_UID:$PROBE_UID" --read-only --cap-drop=ALL --security-opt no-new-privileges \
   --env-file "$WORK/container.env" \
   -e IRSA_PROBE_HOST=127.0.0.1 -e "IRSA_PROBE_PORT=$PORT" -e "IRSA_PROBE_INTERVAL=$PROBE_INTERVAL" \
-  -e IRSA_PROBE_POD_NAME=container-test -e IRSA_PROBE_NAMESPACE=default -e IRSA_PROBE_LOG_LEVEL=warn \
-  -v "$TOKEN_DIR:$TOKEN_DIR:ro" \
+  -e "IRSA_PROBE_ASSUME_INTERVAL=$ASSUME_INTERVAL" \
+  -e IRSA_PROBE_POD_NAME=container-test -e IRSA_PROBE_LOG_LEVEL=warn \
+  -v "$SANDBOX_DIR:$SANDBOX_DIR:ro" \
   "$IMAGE" serve)
 log "container ${CID:0:12} on 127.0.0.1:$PORT"
 
