@@ -77,6 +77,11 @@ export interface VerifyOptions {
   readonly region: string;
   /** S3 signs with its path as sent (no double encoding). */
   readonly uriEscapePath: boolean;
+  /**
+   * The body is the whole payload: a signed x-amz-content-sha256 must be its
+   * hash. (The S3 proxy streams bodies and does not check them.)
+   */
+  readonly verifyPayload: boolean;
   readonly now?: number;
 }
 
@@ -96,9 +101,17 @@ export async function authenticate(store: CredentialStore, request: ReceivedRequ
   if (parts.region !== options.region) return { ok: false, kind: 'wrong-region', region: parts.region };
   const now = options.now ?? Date.now();
   if (Math.abs(now - signingDate.getTime()) > MAX_SKEW_MS) return { ok: false, kind: 'clock-skew', amzDate };
+  if (options.verifyPayload && !payloadHashMatches(request)) return { ok: false, kind: 'bad-signature' };
   if (!(await signatureMatches(request, parts, credentials, signingDate, options))) return { ok: false, kind: 'bad-signature' };
   if (credentials.expiration.getTime() <= now) return { ok: false, kind: 'expired' };
   return { ok: true, credentials };
+}
+
+/** A declared x-amz-content-sha256 (when it is a hash, not UNSIGNED-PAYLOAD) must be the body's. */
+function payloadHashMatches(request: ReceivedRequest): boolean {
+  const declared = request.headers['x-amz-content-sha256'];
+  if (declared === undefined || !/^[0-9a-f]{64}$/.test(declared)) return true;
+  return createHash('sha256').update(request.body).digest('hex') === declared;
 }
 
 async function signatureMatches(request: ReceivedRequest, parts: AuthorizationParts, credentials: IssuedCredentials, signingDate: Date, options: VerifyOptions): Promise<boolean> {

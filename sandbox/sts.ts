@@ -153,7 +153,7 @@ export class StsEmulator {
     const result = await authenticate(
       this.store,
       { method: req.method ?? 'GET', rawPath: url.pathname, query: queryOf(url.searchParams), headers: flatHeaders(req), body },
-      { service: 'sts', region: this.world.region, uriEscapePath: true },
+      { service: 'sts', region: this.world.region, uriEscapePath: true, verifyPayload: true },
     );
     if (!result.ok) throw authError(result);
     const c = result.credentials;
