@@ -3,6 +3,7 @@
  * subject form, unexpired, and rotated when kubelet should have rotated it.
  * Re-read every cycle: kubelet swaps the `..data` symlink atomically.
  */
+import { formatDuration } from '../duration.js';
 import { decodeToken, fingerprint, parseSubject, TokenDecodeError, TokenFileError, type TokenClaims } from '../token-file.js';
 import type { Finding } from '../types.js';
 import { fail, pass, warning, type Check, type CheckContext, type Verdict } from './context.js';
@@ -119,9 +120,8 @@ function ago(seconds: number): string {
   return `${duration(seconds)} ago`;
 }
 
+/** Seconds as a duration, to the second below 2 h and to the minute above. */
 export function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
-  if (s < 120) return `${s}s`;
-  if (s < 7200) return `${Math.round(s / 60)}m`;
-  return `${Math.floor(s / 3600)}h${Math.round((s % 3600) / 60)}m`;
+  return formatDuration((s < 7200 ? s : Math.round(s / 60) * 60) * 1000);
 }
