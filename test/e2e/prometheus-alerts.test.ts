@@ -9,12 +9,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { startWorld, type World } from '../../sandbox/world.js';
 import { ROOT, loadRules, tempDir, writeRules, type RuleFile } from '../unit/k8s-support.js';
 
-const SANDBOX_MAIN = path.join(ROOT, 'dist', 'sandbox', 'main.js');
 const PROBE_MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const STARTUP_DEADLINE_MS = 60_000;
 const ALERT_DEADLINE_MS = 90_000;
@@ -84,15 +84,6 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, deadline
   throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}\n${context()}`);
 }
 
-function parseEnvFile(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
-  }
-  return env;
-}
-
 /** The test copy of the rules: every `for:` shortened so alerts fire in seconds. */
 function fastRules(rules: RuleFile): RuleFile {
   return { groups: rules.groups.map((g) => ({ ...g, rules: g.rules.map((r) => (r.for ? { ...r, for: TEST_FOR } : r)) })) };
@@ -101,13 +92,12 @@ function fastRules(rules: RuleFile): RuleFile {
 describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_000 }, () => {
   let dir = '';
   let cleanupDir: () => Promise<void> = async () => {};
-  let sandbox: Proc | undefined;
+  let world: World | undefined;
   let probe: Proc | undefined;
   let prometheus: Proc | undefined;
-  let adminUrl = '';
   let promUrl = '';
   const context = () =>
-    [`--- sandbox\n${sandbox?.output().slice(-2000) ?? ''}`, `--- probe\n${probe?.output().slice(-3000) ?? ''}`, `--- prometheus\n${prometheus?.output().slice(-2000) ?? ''}`].join('\n');
+    [`--- sandbox scenario ${world?.scenario ?? '(not started)'}`, `--- probe\n${probe?.output().slice(-3000) ?? ''}`, `--- prometheus\n${prometheus?.output().slice(-2000) ?? ''}`].join('\n');
 
   async function roleAlerts(): Promise<PromAlert[]> {
     const res = await fetch(`${promUrl}/api/v1/alerts`);
@@ -123,34 +113,22 @@ describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_0
     return body.data.result;
   }
 
-  async function setScenario(name: string): Promise<void> {
-    const res = await fetch(`${adminUrl}/scenario`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
-    assert.ok(res.ok, `POST ${adminUrl}/scenario ${name}: ${res.status} ${await res.text()}`);
-  }
-
   before(async () => {
     ({ dir, cleanup: cleanupDir } = await tempDir('irsa-prom-e2e-'));
 
-    const envFile = path.join(dir, 'sandbox.env');
-    sandbox = start(process.execPath, [SANDBOX_MAIN, '--scenario', 'healthy', '--env-file', envFile]);
-    const sandboxEnv = await until(
-      'the sandbox env file',
-      async () => {
-        const env = parseEnvFile(await readFile(envFile, 'utf8'));
-        return env.AWS_ROLE_ARN && env.IRSA_SANDBOX_ADMIN_URL ? env : undefined;
-      },
-      STARTUP_DEADLINE_MS,
-      context,
-    );
-    adminUrl = sandboxEnv.IRSA_SANDBOX_ADMIN_URL!;
+    world = await startWorld({ scenario: 'healthy', dir: path.join(dir, 'sandbox') });
 
     const probePort = await freePort();
-    const awsEnv = Object.fromEntries(Object.entries(sandboxEnv).filter(([k]) => k.startsWith('AWS_')));
-    // Nothing may leave loopback: without the sandbox's metadata emulator the SDK's
-    // instance-metadata provider stays off.
-    if (!awsEnv.AWS_EC2_METADATA_SERVICE_ENDPOINT) awsEnv.AWS_EC2_METADATA_DISABLED = 'true';
-    const probeEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, ...awsEnv, IRSA_PROBE_POD_NAME: LABELS.pod, IRSA_PROBE_NAMESPACE: LABELS.namespace };
-    probe = start(process.execPath, [PROBE_MAIN, 'serve', '--host', '127.0.0.1', '--port', String(probePort), '--interval', '200ms', '--log-level', 'warn'], probeEnv);
+    // The env the webhook would inject, pointed at the sandbox (its IMDS emulator
+    // included: nothing leaves loopback). The probe reuses credentials and assumes
+    // the role again every assume interval, so a broken trust policy shows within it.
+    const probeEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, ...world.env, IRSA_PROBE_POD_NAME: LABELS.pod, IRSA_PROBE_NAMESPACE: LABELS.namespace };
+    if (!probeEnv.AWS_EC2_METADATA_SERVICE_ENDPOINT) probeEnv.AWS_EC2_METADATA_DISABLED = 'true';
+    probe = start(
+      process.execPath,
+      [PROBE_MAIN, 'serve', '--host', '127.0.0.1', '--port', String(probePort), '--interval', '200ms', '--assume-interval', '2s', '--log-level', 'warn'],
+      probeEnv,
+    );
 
     await writeRules(dir, fastRules(await loadRules()), 'rules.yml');
     const promPort = await freePort();
@@ -187,7 +165,8 @@ describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_0
   });
 
   after(async () => {
-    await Promise.all([stop(prometheus), stop(probe), stop(sandbox)]);
+    await Promise.all([stop(prometheus), stop(probe)]);
+    await world?.stop();
     await cleanupDir();
   });
 
@@ -204,7 +183,7 @@ describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_0
   });
 
   it('fires IrsaRoleAssumptionFailing with reason trust_policy_mismatch when the trust policy breaks', async () => {
-    await setScenario('wrong-subject');
+    await world?.setScenario('wrong-subject');
     const seen = new Set<string>();
     const firing = await until(
       'IrsaRoleAssumptionFailing to fire',
@@ -227,7 +206,7 @@ describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_0
   });
 
   it('resolves the alert once the trust policy is healed', async () => {
-    await setScenario('healthy');
+    await world?.setScenario('healthy');
     await until('IrsaRoleAssumptionFailing to resolve', async () => ((await roleAlerts()).length === 0 ? true : undefined), ALERT_DEADLINE_MS, context);
     const success = await query(`irsa_probe_success{job="${JOB}"}`);
     assert.equal(success[0]?.value[1], '1');
