@@ -4,6 +4,7 @@
  * (STS verifies the signature). The raw text never leaves the caller.
  */
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors } from 'jose';
 
@@ -40,7 +41,8 @@ export interface TokenClaims {
 
 /** Reads at most MAX_TOKEN_BYTES + 1 bytes, so a huge file is refused without reading it whole. */
 export async function readTokenFile(path: string): Promise<{ text: string; mtimeMs: number }> {
-  const handle = await open(path, 'r');
+  // O_NONBLOCK: a FIFO or device in place of the token must not block the cycle.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw new TokenFileError(`${path} is not a regular file`, 'not_regular');
