@@ -8,7 +8,7 @@ import { AwsNameError, parseAssumedRoleArn, parseRoleArn } from '../aws-names.js
 import { diagnoseSts, errorFacts } from '../diagnose.js';
 import { fingerprint } from '../token-file.js';
 import { fail, pass, type Check, type CheckContext, type Verdict } from './context.js';
-import { diagnosisContext } from './sts.js';
+import { diagnosisContext, outcomeOf } from './sts.js';
 
 export const chainCheck: Check = async (ctx) => {
   let credentials;
@@ -25,7 +25,7 @@ export const chainCheck: Check = async (ctx) => {
       ctx.state.chainArn = identity.arn;
       ctx.state.chainVerifiedKeyId = keyId;
     } catch (error) {
-      ctx.onStsRequest('GetCallerIdentity', 'error');
+      ctx.onStsRequest('GetCallerIdentity', outcomeOf(error));
       const d = diagnoseSts(error, diagnosisContext(ctx, 'GetCallerIdentity (default chain credentials)'));
       return fail('chain', d.reason === 'sts_error' ? 'chain_error' : d.reason, d.cause, d.fix);
     }

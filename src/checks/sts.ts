@@ -141,6 +141,6 @@ export function diagnosisContext(ctx: CheckContext, operation: string): Diagnosi
   };
 }
 
-function outcomeOf(error: unknown): 'throttled' | 'error' {
+export function outcomeOf(error: unknown): 'throttled' | 'error' {
   return transportReason(errorFacts(error)) === 'throttled' ? 'throttled' : 'error';
 }
