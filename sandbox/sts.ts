@@ -86,7 +86,7 @@ export class StsEmulator {
     const faults = this.world.faults();
     if (faults.stsHang) {
       this.counters.record('sts', operation, 'Hang');
-      return; // never answered; the connection is dropped when the fault clears on stop
+      return; // never answered; the connection is dropped when the world stops
     }
     if (faults.stsDelayMs > 0) await sleep(faults.stsDelayMs, this.closing.signal);
     try {
@@ -119,9 +119,11 @@ export class StsEmulator {
 
   private async assumeRoleWithWebIdentity(params: Params, id: string): Promise<string> {
     const input = validateAssumeInput(params);
-    const account = this.world.account();
+    const world = this.world.account();
+    // OIDC providers and roles live in the role's account; the sandbox has one account, any other is empty.
+    const account: Account = input.roleArn.accountId === world.id ? world : { id: input.roleArn.accountId, providers: [], roles: [], podIdentityAssociations: [] };
     const verified = await this.verifier.verify(input.token, account, this.world.faults().stsIdpError);
-    const role = input.roleArn.accountId === account.id ? account.roles.find((r) => r.name === input.roleArn.roleName) : undefined;
+    const role = account.roles.find((r) => r.name === input.roleArn.roleName);
     const hostPath = verified.provider.issuerHostPath;
     const decision =
       role === undefined
