@@ -63,13 +63,22 @@ async function makeTimestampedDir(volumeDir: string): Promise<string> {
 export interface ProjectionOptions {
   readonly volumeDir: string;
   readonly fileName: string;
-  /** Produces the file's next content and the token's lifetime (undefined: not a token, no rotation). */
-  readonly produce: () => Promise<{ content: string; lifetimeSeconds?: number }>;
+  /**
+   * Produces the file's next content and when to refresh it (epoch ms): for a
+   * token, at 80% of its life counted from its `iat`, as kubelet does.
+   */
+  readonly produce: () => Promise<{ content: string; refreshAtMs: number }>;
   readonly onWrite?: () => void;
   readonly onError?: (error: unknown) => void;
 }
 
-/** One projected token file, refreshed at 80% of the token's life while rotation runs. */
+/** One projected token file, refreshed when its producer says (80% of the token's life) while rotation runs. */
+
+/** When kubelet refreshes a token issued at `iatSeconds` that lives `lifetimeSeconds`. */
+export function refreshAt(iatSeconds: number, lifetimeSeconds: number): number {
+  return (iatSeconds + ROTATE_AT * lifetimeSeconds) * 1000;
+}
+
 export class Projection {
   private timer: NodeJS.Timeout | undefined;
   private rotating = false;
@@ -102,10 +111,10 @@ export class Projection {
   private async writeOnce(): Promise<void> {
     if (this.stopped) return;
     this.clearTimer();
-    const { content, lifetimeSeconds } = await this.options.produce();
+    const { content, refreshAtMs } = await this.options.produce();
     await atomicWrite(this.options.volumeDir, { [this.options.fileName]: content });
     this.options.onWrite?.();
-    if (this.rotating && lifetimeSeconds !== undefined) this.arm(lifetimeSeconds * ROTATE_AT * 1000);
+    if (this.rotating) this.arm(Math.max(0, refreshAtMs - Date.now()));
   }
 
   private arm(ms: number): void {

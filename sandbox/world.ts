@@ -17,7 +17,7 @@ import { NO_FAULTS, parseFaults, type Faults } from './faults.js';
 import { ImdsEmulator } from './imds.js';
 import { OidcIssuer, type ServiceAccountIdentity } from './issuer.js';
 import { PodIdentityAgent } from './pod-identity.js';
-import { Projection } from './projection.js';
+import { Projection, refreshAt } from './projection.js';
 import { S3Emulator } from './s3.js';
 import { envKindOf, isScenario, SCENARIOS, setupFor, type Account, type ScenarioName, type WorldFacts } from './scenarios.js';
 import { StsEmulator } from './sts.js';
@@ -203,21 +203,23 @@ class SandboxWorld implements World {
     });
   }
 
-  private async tokenContent(audience: string): Promise<{ content: string; lifetimeSeconds: number }> {
+  private async tokenContent(audience: string): Promise<{ content: string; refreshAtMs: number }> {
     const lifetimeSeconds = this.tokenLifetime();
     const now = Math.floor(Date.now() / 1000);
     const mint = (issuedAt: number): Promise<string> => this.issuer.mint(this.identity, { audience, lifetimeSeconds, issuedAt });
+    // Tokens that are not fresh are rewritten on the same rhythm as fresh ones.
+    const refreshAtMs = refreshAt(now, lifetimeSeconds);
     switch (this.faults().tokenContent) {
       case 'valid':
-        return { content: await mint(now), lifetimeSeconds };
+        return { content: await mint(now), refreshAtMs };
       case 'expired':
-        return { content: await mint(now - lifetimeSeconds - 3600), lifetimeSeconds };
+        return { content: await mint(now - lifetimeSeconds - 3600), refreshAtMs };
       case 'future-iat':
-        return { content: await mint(now + 3600), lifetimeSeconds };
+        return { content: await mint(now + 3600), refreshAtMs };
       case 'garbage':
-        return { content: GARBAGE_TOKEN, lifetimeSeconds };
+        return { content: GARBAGE_TOKEN, refreshAtMs };
       case 'empty':
-        return { content: '', lifetimeSeconds };
+        return { content: '', refreshAtMs };
     }
   }
 

@@ -3,7 +3,7 @@ import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { atomicWrite, DATA_LINK, Projection, ROTATE_AT, timestampedDirName } from '../../sandbox/projection.js';
+import { atomicWrite, DATA_LINK, Projection, refreshAt, ROTATE_AT, timestampedDirName } from '../../sandbox/projection.js';
 
 const TS_DIR = /^\.\.\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2}\.\d{9}$/;
 
@@ -80,11 +80,21 @@ describe('kubelet-style token projection', () => {
     assert.ok(seen.size > 1, 'the reader saw the token change');
   });
 
-  test(`rotates at ${ROTATE_AT * 100}% of the token's life, and not before`, async () => {
+  test(`rotates at ${ROTATE_AT * 100}% of the token's life counted from its iat, and not before`, async () => {
     const volume = join(dir, 'rotation');
-    const writes: number[] = [];
     const lifetimeSeconds = 1;
-    const projection = new Projection({ volumeDir: volume, fileName: 'token', produce: async () => ({ content: `t${writes.length}`, lifetimeSeconds }), onWrite: () => writes.push(Date.now()) });
+    const issued: number[] = [];
+    const writes: number[] = [];
+    const projection = new Projection({
+      volumeDir: volume,
+      fileName: 'token',
+      produce: async () => {
+        const iat = Date.now() / 1000;
+        issued.push(iat);
+        return { content: `t${issued.length}`, refreshAtMs: refreshAt(iat, lifetimeSeconds) };
+      },
+      onWrite: () => writes.push(Date.now()),
+    });
     projection.setRotation(true);
     try {
       await projection.refresh();
@@ -93,16 +103,20 @@ describe('kubelet-style token projection', () => {
       projection.stop();
     }
     for (let i = 1; i < 3; i++) {
-      const gap = writes[i]! - writes[i - 1]!;
-      assert.ok(gap >= lifetimeSeconds * 1000 * ROTATE_AT - 20, `rotated after ${gap} ms, before 80% of the life`);
-      assert.ok(gap < lifetimeSeconds * 1000 * 3, `rotated after ${gap} ms`);
+      const age = issued[i]! * 1000 - issued[i - 1]! * 1000;
+      assert.ok(age >= lifetimeSeconds * 1000 * ROTATE_AT - 5, `rotated a token ${age} ms old, before 80% of its life`);
+      assert.ok(age < lifetimeSeconds * 1000, `rotated a token ${age} ms old, after it expired`);
     }
+  });
+
+  test('refreshAt is 80% of the life after iat', () => {
+    assert.equal(refreshAt(1000, 86_400), (1000 + 69_120) * 1000);
   });
 
   test('stopped rotation writes nothing more', async () => {
     const volume = join(dir, 'stopped');
     let writes = 0;
-    const projection = new Projection({ volumeDir: volume, fileName: 'token', produce: async () => ({ content: 'x', lifetimeSeconds: 0.2 }), onWrite: () => (writes += 1) });
+    const projection = new Projection({ volumeDir: volume, fileName: 'token', produce: async () => ({ content: 'x', refreshAtMs: Date.now() + 160 }), onWrite: () => (writes += 1) });
     projection.setRotation(true);
     await projection.refresh();
     projection.setRotation(false);
