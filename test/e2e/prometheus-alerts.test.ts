@@ -77,6 +77,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, deadline
       const v = await fn();
       if (v !== undefined) return v;
     } catch (error) {
+      if (error instanceof Error && /not installed|exited with code/.test(error.message)) throw new Error(`${error.message}\n${context()}`);
       last = error;
     }
     await new Promise((r) => setTimeout(r, 250));
@@ -157,11 +158,17 @@ describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_0
       `--web.listen-address=127.0.0.1:${promPort}`,
       '--log.level=warn',
     ]);
-    prometheus.child.once('error', () => {});
-    await until('Prometheus to be ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), STARTUP_DEADLINE_MS, () => {
-      if (prometheus?.output().includes('ENOENT')) return 'prometheus is not installed: run scripts/install-tools.sh prometheus (as root)';
-      return context();
-    });
+    const prom = prometheus;
+    await until(
+      'Prometheus to be ready',
+      async () => {
+        if (prom.output().includes('spawn error')) throw new Error('prometheus is not installed: run scripts/install-tools.sh prometheus (as root)');
+        if (prom.child.exitCode !== null) throw new Error(`prometheus exited with code ${prom.child.exitCode}`);
+        return (await fetch(`${promUrl}/-/ready`)).ok ? true : undefined;
+      },
+      STARTUP_DEADLINE_MS,
+      context,
+    );
   });
 
   after(async () => {
