@@ -1,0 +1,281 @@
+/**
+ * The real compiled probe against the sandbox: `check --json` for every
+ * scenario, and `serve` broken and healed at run time. Expected reasons per
+ * scenario are DESIGN.md §3/§5's.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { issuerHostPath } from '../../sandbox/defaults.js';
+import { startWorld, type ScenarioName, type World } from '../../sandbox/world.js';
+import type { CheckName, Reason, Report } from '../../src/types.js';
+import { runCli, ServeProcess } from '../helpers/process.js';
+
+const CHECKS: CheckName[] = ['env', 'token', 'sts', 'chain', 's3'];
+
+/** The value of one series in Prometheus text, or undefined when it is absent. */
+function metric(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (m === null || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
+interface Expectation {
+  readonly exit: 0 | 1;
+  readonly failing: Partial<Record<CheckName, Reason>>;
+  readonly passing: readonly CheckName[];
+  /** Text the failing check's fix must contain. */
+  readonly fix?: (world: World) => { check: CheckName; contains: string[] };
+}
+
+const ALL_PASS: Expectation = { exit: 0, failing: {}, passing: CHECKS };
+
+const EXPECTED: Record<ScenarioName, Expectation> = {
+  healthy: ALL_PASS,
+  'wrong-subject': {
+    exit: 1,
+    failing: { sts: 'trust_policy_mismatch' },
+    passing: ['env', 'token'],
+    // The trust-policy statement that would admit exactly this pod.
+    fix: (w) => ({ check: 'sts', contains: [`"Federated": "arn:aws:iam::111122223333:oidc-provider/${issuerHostPath(w.issuerUrl)}"`, `"${issuerHostPath(w.issuerUrl)}:sub": "system:serviceaccount:default:irsa-probe-demo"`, `"${issuerHostPath(w.issuerUrl)}:aud": "sts.amazonaws.com"`, 'StringEquals'] }),
+  },
+  'wrong-audience': { exit: 1, failing: { sts: 'token_audience' }, passing: ['env', 'token'], fix: () => ({ check: 'sts', contains: ['sts.amazonaws.com'] }) },
+  'no-oidc-provider': { exit: 1, failing: { sts: 'oidc_provider_missing' }, passing: ['env', 'token'], fix: (w) => ({ check: 'sts', contains: [w.issuerUrl] }) },
+  'bad-thumbprint': { exit: 1, failing: { sts: 'oidc_thumbprint' }, passing: ['env', 'token'], fix: () => ({ check: 'sts', contains: ['thumbprint'] }) },
+  'expired-token': { exit: 1, failing: { token: 'token_expired' }, passing: ['env'] },
+  'not-injected': { exit: 1, failing: { env: 'env_missing', chain: 'fallback_to_node_role' }, passing: [], fix: () => ({ check: 'chain', contains: ['eks.amazonaws.com/role-arn=arn:aws:iam::111122223333:role/irsa-probe-demo'] }) },
+  throttled: { exit: 1, failing: { sts: 'throttled' }, passing: ['env', 'token'] },
+  'sts-down': { exit: 1, failing: { sts: 'sts_error' }, passing: ['env', 'token'] },
+  's3-denied': { exit: 1, failing: { s3: 's3_access_denied' }, passing: ['env', 'token', 'sts', 'chain'], fix: () => ({ check: 's3', contains: ['arn:aws:s3:::irsa-probe-demo/irsa-probe/*', 's3:PutObject'] }) },
+  'pod-identity': ALL_PASS,
+};
+
+describe('irsa-probe check --json against every sandbox scenario', () => {
+  for (const [scenario, expected] of Object.entries(EXPECTED) as Array<[ScenarioName, Expectation]>) {
+    const failing = Object.entries(expected.failing).map(([c, r]) => `${c}=${r}`).join(', ') || 'nothing';
+    test(`${scenario}: exits ${expected.exit}, fails ${failing}`, async () => {
+      // throttleShare 1: the throttled scenario throttles every call, so one cycle shows it for certain.
+      const world = await startWorld({ scenario, throttleShare: 1 });
+      try {
+        const r = await runCli(['check', '--json'], { ...world.env }, 60_000);
+        assert.equal(r.code, expected.exit, r.stdout + r.stderr);
+        const report = JSON.parse(r.stdout) as Report;
+        const byName = new Map(report.checks.map((c) => [c.name, c]));
+        for (const [check, reason] of Object.entries(expected.failing)) {
+          assert.equal(byName.get(check as CheckName)?.status, 'fail', `${check}: ${JSON.stringify(byName.get(check as CheckName))}`);
+          assert.equal(byName.get(check as CheckName)?.reason, reason);
+        }
+        for (const check of expected.passing) assert.equal(byName.get(check)?.status, 'pass', `${check}: ${byName.get(check)?.message}`);
+        if (expected.fix) {
+          const { check, contains } = expected.fix(world);
+          const fixes = byName.get(check)!.findings.map((f) => f.fix).join('\n');
+          for (const text of contains) assert.ok(fixes.includes(text), `the ${check} fix lacks ${text}:\n${fixes}`);
+        }
+        assert.equal(report.ok, expected.exit === 0);
+      } finally {
+        await world.stop();
+      }
+    });
+  }
+});
+
+interface Probe {
+  serve: ServeProcess;
+  metrics(): Promise<string>;
+  cycles(): Promise<number>;
+  readyz(): Promise<{ status: number; body: string }>;
+}
+
+async function startProbe(world: World, extra: Record<string, string> = {}): Promise<Probe> {
+  const serve = await ServeProcess.start({ ...world.env, IRSA_PROBE_INTERVAL: '500ms', IRSA_PROBE_TIMEOUT: '3s', ...extra });
+  const metrics = async (): Promise<string> => (await serve.get('/metrics')).body;
+  return {
+    serve,
+    metrics,
+    cycles: async () => metric(await metrics(), 'irsa_probe_cycles_total') ?? 0,
+    readyz: () => serve.get('/readyz'),
+  };
+}
+
+async function waitReady(probe: Probe, ready: boolean, deadlineMs = 30_000): Promise<{ status: number; body: string }> {
+  return probe.serve.waitFor('/readyz', (r) => r.status === (ready ? 200 : 503), deadlineMs);
+}
+
+describe('irsa-probe serve against a sandbox broken and healed at run time', () => {
+  const FAILURE_THRESHOLD = 3;
+  let world: World;
+  let probe: Probe;
+  before(async () => {
+    world = await startWorld();
+    probe = await startProbe(world);
+    await waitReady(probe, true);
+  });
+  after(async () => {
+    await probe?.serve.stop();
+    await world?.stop();
+  });
+
+  const broken: Array<[ScenarioName, CheckName, Reason]> = [
+    ['wrong-subject', 'sts', 'trust_policy_mismatch'],
+    ['wrong-audience', 'sts', 'token_audience'],
+    ['no-oidc-provider', 'sts', 'oidc_provider_missing'],
+    ['bad-thumbprint', 'sts', 'oidc_thumbprint'],
+    ['expired-token', 'token', 'token_expired'],
+    ['sts-down', 'sts', 'sts_error'],
+    ['s3-denied', 's3', 's3_access_denied'],
+  ];
+  for (const [scenario, check, reason] of broken) {
+    test(`${scenario}: /readyz turns 503 within ${FAILURE_THRESHOLD} failed cycles with ${check}=${reason} in the metrics; healing makes it 200 within one interval`, async () => {
+      await waitReady(probe, true);
+      const failuresBefore = metric(await probe.metrics(), 'irsa_check_failures_total', { check, reason }) ?? 0;
+      try {
+        await world.setScenario(scenario);
+        // kubelet rotates the token: the probe assumes the role again, as it will at the latest every assume interval.
+        await world.rotateToken();
+        const brokeAt = await probe.cycles();
+        const unready = await waitReady(probe, false);
+        const cyclesToBreak = (await probe.cycles()) - brokeAt;
+        assert.ok(cyclesToBreak <= FAILURE_THRESHOLD + 1, `${cyclesToBreak} cycles to turn unready`);
+        // Unready after the threshold of failed cycles, or earlier once the last success is older than 3 intervals.
+        assert.match(unready.body, new RegExp(`\\[-\\]${check} failed: ${reason}`));
+        assert.match(unready.body, /consecutive failed cycles \(threshold 3\)|stale after/);
+        const text = await probe.metrics();
+        assert.ok((metric(text, 'irsa_check_failures_total', { check, reason }) ?? 0) > failuresBefore, `irsa_check_failures_total{check="${check}",reason="${reason}"} did not grow`);
+        assert.equal(metric(text, 'irsa_probe_ready'), 0);
+        assert.equal(metric(text, 'irsa_probe_success'), 0);
+        assert.equal(metric(text, 'irsa_check_success', { check }), 0);
+        const status = JSON.parse((await probe.serve.get('/status')).body) as { readiness: { ready: boolean }; lastReport: Report };
+        assert.equal(status.readiness.ready, false);
+        assert.equal(status.lastReport.checks.find((c) => c.name === check)?.reason, reason);
+      } finally {
+        const healedAt = await probe.cycles();
+        await world.setScenario('healthy');
+        await waitReady(probe, true);
+        const cyclesToHeal = (await probe.cycles()) - healedAt;
+        assert.ok(cyclesToHeal <= 2, `${cyclesToHeal} cycles to turn ready again`);
+      }
+      assert.equal(metric(await probe.metrics(), 'irsa_probe_ready'), 1);
+    });
+  }
+});
+
+describe('irsa-probe serve: mechanisms and rotation', () => {
+  test('not-injected: never ready; env_missing and fallback_to_node_role counted', async () => {
+    const world = await startWorld({ scenario: 'not-injected' });
+    const probe = await startProbe(world);
+    try {
+      await probe.serve.waitFor('/metrics', (r) => (metric(r.body, 'irsa_check_failures_total', { check: 'chain', reason: 'fallback_to_node_role' }) ?? 0) >= 2, 30_000);
+      const text = await probe.metrics();
+      assert.ok((metric(text, 'irsa_check_failures_total', { check: 'env', reason: 'env_missing' }) ?? 0) >= 2);
+      assert.equal(metric(text, 'irsa_probe_ready'), 0);
+      assert.equal((await probe.readyz()).status, 503);
+      assert.equal(metric(text, 'irsa_probe_info', { mechanism: 'none' }), 1);
+      const status = JSON.parse((await probe.serve.get('/status')).body) as { defaultChain: { resolvesTo: string } | null };
+      assert.equal(status.defaultChain?.resolvesTo, 'arn:aws:sts::111122223333:assumed-role/eks-node-role/i-0abc1234def567890');
+    } finally {
+      await probe.serve.stop();
+      await world.stop();
+    }
+  });
+
+  test('pod-identity: ready, every check passing, mechanism pod-identity', async () => {
+    const world = await startWorld({ scenario: 'pod-identity' });
+    const probe = await startProbe(world);
+    try {
+      await waitReady(probe, true);
+      const text = await probe.metrics();
+      for (const check of CHECKS) assert.equal(metric(text, 'irsa_check_success', { check }), 1, check);
+      assert.equal(metric(text, 'irsa_probe_info', { mechanism: 'pod-identity' }), 1);
+      assert.ok((world.stats().podIdentity.credentials?.requests ?? 0) >= 1);
+    } finally {
+      await probe.serve.stop();
+      await world.stop();
+    }
+  });
+
+  test('token rotation while serving causes no failed cycle, and the probe assumes again with the new token', async () => {
+    const lifetime = 6;
+    const world = await startWorld({ tokenLifetimeSeconds: lifetime });
+    const probe = await startProbe(world);
+    const statuses: number[] = [];
+    let polling = true;
+    try {
+      await waitReady(probe, true);
+      const assumedBefore = world.stats().sts.AssumeRoleWithWebIdentity?.requests ?? 0;
+      const writesBefore = world.stats().tokenWrites;
+      const poller = (async () => {
+        while (polling) {
+          statuses.push((await probe.readyz()).status);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      // Two rotations of both token files.
+      const end = Date.now() + lifetime * 1000 * 4;
+      while (world.stats().tokenWrites < writesBefore + 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 1500));
+      polling = false;
+      await poller;
+      assert.ok(world.stats().tokenWrites >= writesBefore + 4, 'the token rotated twice');
+      assert.ok((world.stats().sts.AssumeRoleWithWebIdentity?.requests ?? 0) >= assumedBefore + 2, 'the probe assumed again after each rotation');
+      const text = await probe.metrics();
+      const failures = text.split('\n').filter((l) => l.startsWith('irsa_check_failures_total{') && !/\s0$/.test(l));
+      assert.deepEqual(failures, [], 'no check failed');
+      assert.ok(statuses.length > 10 && statuses.every((s) => s === 200), `readiness: ${statuses.join(' ')}`);
+    } finally {
+      polling = false;
+      await probe.serve.stop();
+      await world.stop();
+    }
+  });
+});
+
+describe('irsa-probe serve under STS throttling', () => {
+  test('throttled scenario: throttling shows intermittently as reason throttled, and cycles still succeed', async () => {
+    const world = await startWorld();
+    const probe = await startProbe(world);
+    try {
+      await waitReady(probe, true);
+      await world.setScenario('throttled');
+      const text = (await probe.serve.waitFor('/metrics', (r) => (metric(r.body, 'irsa_check_failures_total', { check: 'sts', reason: 'throttled' }) ?? 0) >= 1, 60_000)).body;
+      const lastSuccess = metric(text, 'irsa_last_success_timestamp_seconds')!;
+      await probe.serve.waitFor('/metrics', (r) => (metric(r.body, 'irsa_last_success_timestamp_seconds') ?? 0) > lastSuccess, 60_000);
+      assert.ok((world.stats().sts.GetCallerIdentity?.codes.Throttling ?? 0) + (world.stats().sts.AssumeRoleWithWebIdentity?.codes.Throttling ?? 0) >= 1);
+      assert.ok((metric(await probe.metrics(), 'irsa_sts_requests_total', { outcome: 'throttled' }) ?? 0) >= 1);
+    } finally {
+      await probe.serve.stop();
+      await world.stop();
+    }
+  });
+
+  test('throttling for fewer cycles than the failure threshold never makes /readyz 503', async () => {
+    const world = await startWorld();
+    const probe = await startProbe(world, { IRSA_PROBE_INTERVAL: '1s' });
+    const statuses: Array<{ status: number; body: string }> = [];
+    let polling = true;
+    try {
+      await waitReady(probe, true);
+      const poller = (async () => {
+        while (polling) {
+          statuses.push(await probe.readyz());
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      await world.setFault({ stsThrottleShare: 1 });
+      await probe.serve.waitFor('/metrics', (r) => (metric(r.body, 'irsa_check_failures_total', { check: 'sts', reason: 'throttled' }) ?? 0) >= 2, 60_000, );
+      await world.setFault({ stsThrottleShare: 0 });
+      const lastSuccess = metric(await probe.metrics(), 'irsa_last_success_timestamp_seconds')!;
+      await probe.serve.waitFor('/metrics', (r) => (metric(r.body, 'irsa_last_success_timestamp_seconds') ?? 0) > lastSuccess, 60_000);
+      polling = false;
+      await poller;
+      const unready = statuses.filter((s) => s.status !== 200);
+      assert.deepEqual(unready, [], 'readiness dropped while fewer cycles than the threshold failed');
+    } finally {
+      polling = false;
+      await probe.serve.stop();
+      await world.stop();
+    }
+  });
+});
