@@ -14,7 +14,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { FaultError } from './faults.js';
-import { closeServer, guarded, listen, LOOPBACK, readBody, sendJson } from './http-util.js';
+import { closeServer, guarded, listen, LOOPBACK, readBody, requestUrl, sendJson } from './http-util.js';
 import { isScenario, SCENARIO_DESCRIPTIONS, SCENARIOS } from './scenarios.js';
 import type { World } from './world.js';
 
@@ -50,7 +50,7 @@ export class AdminServer {
 }
 
 async function answer(req: IncomingMessage, res: ServerResponse, routes: Record<string, Record<string, Route>>): Promise<void> {
-  const path = new URL(req.url ?? '/', 'http://admin').pathname.replace(/\/+$/, '') || '/';
+  const path = requestUrl(req).pathname.replace(/\/+$/, '') || '/';
   const methods = routes[path];
   if (methods === undefined) {
     req.resume();

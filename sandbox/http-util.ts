@@ -76,6 +76,19 @@ export function guarded(
   };
 }
 
+/**
+ * The request target as a URL. Never throws: `//x` (which `new URL(target,
+ * base)` reads as a host) and other odd targets are taken as paths.
+ */
+export function requestUrl(req: IncomingMessage): URL {
+  const target = req.url ?? '/';
+  try {
+    return new URL(`http://request${target.startsWith('/') ? target : `/${target}`}`);
+  } catch {
+    return new URL('http://request/');
+  }
+}
+
 /** Lower-cased single-valued headers, as a signer wants them. */
 export function flatHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};

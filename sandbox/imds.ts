@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Counters } from './counters.js';
 import type { CredentialStore, IssuedCredentials } from './credentials.js';
-import { closeServer, guarded, listen, LOOPBACK, send } from './http-util.js';
+import { closeServer, guarded, listen, LOOPBACK, requestUrl, send } from './http-util.js';
 
 export interface ImdsOptions {
   readonly accountId: string;
@@ -59,7 +59,7 @@ export class ImdsEmulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume();
-    const path = new URL(req.url ?? '/', 'http://imds').pathname;
+    const path = requestUrl(req).pathname;
     if (path === '/latest/api/token') return this.issueSession(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.answer(res, 'other', 405, 'Method Not Allowed\n');
     const operation = operationOf(path);

@@ -5,10 +5,10 @@
  * service-account tokens shaped exactly like kubelet's.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import type { Counters } from './counters.js';
-import { closeServer, guarded, listen, LOOPBACK, send, sendJson } from './http-util.js';
+import { closeServer, guarded, listen, LOOPBACK, requestUrl, send, sendJson } from './http-util.js';
 
 export interface ServiceAccountIdentity {
   readonly namespace: string;
@@ -63,8 +63,8 @@ export class OidcIssuer {
 
   private handle(counters: Counters) {
     const path = new URL(this.url).pathname;
-    return async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<void> => {
-      const url = new URL(req.url ?? '/', 'http://x');
+    return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      const url = requestUrl(req);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         counters.record('issuer', 'other', 'MethodNotAllowed');
         return send(res, 405, 'text/plain', 'method not allowed\n', { allow: 'GET, HEAD' });

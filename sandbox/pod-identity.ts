@@ -11,7 +11,7 @@ import { createLocalJWKSet, errors, jwtVerify, type JWK } from 'jose';
 import type { Counters } from './counters.js';
 import type { CredentialStore } from './credentials.js';
 import { POD_IDENTITY_AUDIENCE } from './defaults.js';
-import { closeServer, guarded, listen, LOOPBACK, send, sendJson } from './http-util.js';
+import { closeServer, guarded, listen, LOOPBACK, requestUrl, sendJson } from './http-util.js';
 import type { Account } from './scenarios.js';
 
 export interface PodIdentityWorld {
@@ -62,7 +62,7 @@ export class PodIdentityAgent {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     req.resume();
-    const path = new URL(req.url ?? '/', 'http://agent').pathname;
+    const path = requestUrl(req).pathname;
     if (path !== '/v1/credentials') return this.fail(res, 404, 'NotFound', `no such path ${path.slice(0, 64)}`);
     if (req.method !== 'GET') return this.fail(res, 405, 'MethodNotAllowed', 'only GET is supported');
     const token = req.headers.authorization;

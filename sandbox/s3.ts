@@ -12,7 +12,7 @@ import S3rver from 's3rver';
 import type { Counters } from './counters.js';
 import type { CredentialStore } from './credentials.js';
 import { ShareGate, type Faults } from './faults.js';
-import { closeServer, flatHeaders, guarded, listen, LOOPBACK, send } from './http-util.js';
+import { closeServer, flatHeaders, guarded, listen, LOOPBACK, requestUrl, send } from './http-util.js';
 import { authenticate, queryOf, type AuthFailure } from './sigv4.js';
 import { requestId, s3Error } from './xml.js';
 
@@ -77,7 +77,7 @@ export class S3Emulator {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://s3');
+    const url = requestUrl(req);
     const operation = operationOf(req.method ?? 'GET', url, req.headers);
     const refusal = await this.refusal(req, url, operation);
     if (refusal !== undefined) {
@@ -93,7 +93,7 @@ export class S3Emulator {
     const auth = await authenticate(this.store, { method: req.method ?? 'GET', rawPath: url.pathname, query: queryOf(url.searchParams), headers, body: Buffer.alloc(0) }, { service: 's3', region: this.world.region, uriEscapePath: false, verifyPayload: false });
     if (!auth.ok) return authAnswer(auth, this.world.region);
     const faults = this.world.faults();
-    const bucket = decodeURIComponent(url.pathname.split('/')[1] ?? '');
+    const bucket = safeDecode(url.pathname.split('/')[1] ?? '');
     if (faults.s3NoBucket && bucket !== '') return { status: 404, code: 'NoSuchBucket', message: 'The specified bucket does not exist', extra: { BucketName: bucket } };
     if (faults.s3Deny || !this.world.allowedRoles.includes(auth.credentials.roleName)) return { status: 403, code: 'AccessDenied', message: 'Access Denied' };
     if (this.flaky.hit(faults.s3FlakyShare)) return { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' };
@@ -140,6 +140,14 @@ function authAnswer(failure: AuthFailure, region: string): S3Answer {
       return { status: 400, code: 'ExpiredToken', message: 'The provided token has expired.' };
     case 'bad-signature':
       return { status: 403, code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided. Check your key and signing method.' };
+  }
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
   }
 }
 

@@ -11,7 +11,7 @@ import type { Counters } from './counters.js';
 import { callerArn, callerUserId, roleId, type CredentialStore } from './credentials.js';
 import type { Faults } from './faults.js';
 import { ShareGate } from './faults.js';
-import { closeServer, flatHeaders, guarded, listen, LOOPBACK, readBody, send, sleep } from './http-util.js';
+import { closeServer, flatHeaders, guarded, listen, LOOPBACK, readBody, requestUrl, send, sleep } from './http-util.js';
 import { evaluate } from './policy.js';
 import type { Account } from './scenarios.js';
 import { authenticate, queryOf, type AuthFailure } from './sigv4.js';
@@ -79,7 +79,7 @@ export class StsEmulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const id = requestId();
-    const url = new URL(req.url ?? '/', 'http://sts');
+    const url = requestUrl(req);
     const body = await readBody(req, MAX_BODY_BYTES);
     const params = paramsOf(url, req, body.bytes);
     const operation = (ACTIONS as readonly string[]).includes(params.Action ?? '') ? (params.Action as Action) : 'other';

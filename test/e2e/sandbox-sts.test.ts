@@ -170,6 +170,7 @@ describe('sandbox STS', () => {
       ['a role that does not exist', async () => raw(world.stsUrl, await assumeForm(world, { RoleArn: 'arn:aws:iam::111122223333:role/nope' })), 403, 'AccessDenied', /Not authorized/],
       ['a role in another account', async () => raw(world.stsUrl, await assumeForm(world, { RoleArn: 'arn:aws:iam::444455556666:role/irsa-probe-demo' })), 400, 'InvalidIdentityToken', /No OpenIDConnect provider found/],
       ['a 200 KiB body', () => raw(world.stsUrl, `Action=GetCallerIdentity&Version=2011-06-15&Pad=${big}`), 413, 'RequestEntityTooLarge', /byte limit/],
+      ['a GET of // (no parameters, a path URL parsers read as a host)', () => raw(`${world.stsUrl}//`, undefined, {}, 'GET'), 400, 'MissingAction', /Action/],
       ['a JSON body', () => raw(world.stsUrl, '{"Action":"GetCallerIdentity"}', { 'content-type': 'application/json' }), 400, 'MissingAction', /Action/],
     ];
     for (const [what, call, status, code, message] of cases) {
