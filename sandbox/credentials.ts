@@ -40,6 +40,11 @@ export function roleId(accountId: string, roleName: string): string {
   return out;
 }
 
+/** AWS's timestamp form: ISO 8601 in UTC with whole seconds (`2026-11-28T13:00:00Z`). */
+export function awsTimestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 export function callerArn(p: Principal): string {
   return assumedRoleArn(p.accountId, p.roleName, p.sessionName);
 }

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Counters } from './counters.js';
-import type { CredentialStore, IssuedCredentials } from './credentials.js';
+import { awsTimestamp, type CredentialStore, type IssuedCredentials } from './credentials.js';
 import { closeServer, guarded, listen, LOOPBACK, requestUrl, send } from './http-util.js';
 
 export interface ImdsOptions {
@@ -100,12 +100,12 @@ export class ImdsEmulator {
     const c = this.current;
     return {
       Code: 'Success',
-      LastUpdated: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      LastUpdated: awsTimestamp(new Date(now)),
       Type: 'AWS-HMAC',
       AccessKeyId: c.accessKeyId,
       SecretAccessKey: c.secretAccessKey,
       Token: c.sessionToken,
-      Expiration: c.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      Expiration: awsTimestamp(c.expiration),
     };
   }
 }

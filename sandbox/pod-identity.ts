@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createLocalJWKSet, errors, jwtVerify, type JWK } from 'jose';
 import type { Counters } from './counters.js';
-import type { CredentialStore } from './credentials.js';
+import { awsTimestamp, type CredentialStore } from './credentials.js';
 import { POD_IDENTITY_AUDIENCE } from './defaults.js';
 import { closeServer, guarded, listen, LOOPBACK, requestUrl, sendJson } from './http-util.js';
 import type { Account } from './scenarios.js';
@@ -84,6 +84,6 @@ export class PodIdentityAgent {
     const sessionName = `eks-${this.world.clusterName}-${k8s.pod?.name ?? 'pod'}-${randomUUID()}`.slice(0, 64);
     const c = this.store.issue({ accountId: account.id, roleName: association.roleName, sessionName, issuer: 'pod-identity' }, this.world.credentialsSeconds());
     this.counters.record('podIdentity', OPERATION);
-    sendJson(res, 200, { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, Token: c.sessionToken, AccountId: c.accountId, Expiration: c.expiration.toISOString() });
+    sendJson(res, 200, { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, Token: c.sessionToken, AccountId: c.accountId, Expiration: awsTimestamp(c.expiration) });
   }
 }

@@ -8,7 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Counters } from './counters.js';
-import { callerArn, callerUserId, roleId, type CredentialStore } from './credentials.js';
+import { awsTimestamp, callerArn, callerUserId, roleId, type CredentialStore } from './credentials.js';
 import type { Faults } from './faults.js';
 import { ShareGate } from './faults.js';
 import { closeServer, flatHeaders, guarded, listen, LOOPBACK, readBody, requestUrl, send, sleep } from './http-util.js';
@@ -141,7 +141,7 @@ export class StsEmulator {
     return stsResponse(
       'AssumeRoleWithWebIdentity',
       {
-        Credentials: { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: c.expiration.toISOString() },
+        Credentials: { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: awsTimestamp(c.expiration) },
         SubjectFromWebIdentityToken: verified.claims.sub,
         AssumedRoleUser: { AssumedRoleId: `${roleId(account.id, role.name)}:${input.sessionName}`, Arn: callerArn(principal) },
         Provider: verified.providerArn,

@@ -109,6 +109,17 @@ describe('sandbox STS', () => {
     assert.match(out.UserId!, /^AROA[A-Z2-7]{17}:e2e-session$/);
   });
 
+  test('the raw answer is AWS\'s XML: namespace, Result, whole-second Expiration, RequestId', async () => {
+    const res = await fetch(world.stsUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: await assumeForm(world) });
+    const text = await res.text();
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/xml/);
+    assert.match(res.headers.get('x-amzn-requestid') ?? '', /^[0-9a-f-]{36}$/);
+    assert.match(text, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<AssumeRoleWithWebIdentityResponse xmlns="https:\/\/sts.amazonaws.com\/doc\/2011-06-15\/"><AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIA/);
+    assert.match(text, /<Expiration>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z<\/Expiration>/);
+    assert.match(text, /<\/AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>[0-9a-f-]{36}<\/RequestId><\/ResponseMetadata><\/AssumeRoleWithWebIdentityResponse>$/);
+  });
+
   test('DurationSeconds sets the credentials\' lifetime, up to the role\'s maximum session', async () => {
     const out = await assume(world, 900);
     const lifetime = out.Credentials!.Expiration!.getTime() - Date.now();
