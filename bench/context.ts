@@ -1,0 +1,58 @@
+/**
+ * What every experiment gets: the mode's sizes, the processes' environment
+ * (the sandbox's env file on top of a minimal base, so nothing from the
+ * caller's shell leaks in), the child registry, and a progress log.
+ */
+import type { Children } from './child.js';
+import type { Sandbox } from './sandbox.js';
+
+export type Mode = 'quick' | 'full';
+
+export interface Params {
+  /** Measured runs of each one-shot process (aws CLI, irsa-probe check, node -e ''). */
+  readonly oneShotRuns: number;
+  /** Start-to-ready runs of irsa-probe serve. */
+  readonly startRuns: number;
+  /** Cycles of the fast serve run (interval 100 ms), counted from process start. */
+  readonly cycles: number;
+  /** The earlier memory checkpoint (cycle number). */
+  readonly memoryFromCycle: number;
+  /** Idle window of serve at the default interval, seconds. */
+  readonly idleSeconds: number;
+  /** Seconds per autocannon run (after a warm-up of a fifth of it). */
+  readonly loadSeconds: number;
+  /** Wall seconds of the scaled-clock STS run. */
+  readonly stsScaledSeconds: number;
+  /** Cycles per V8-flag variant of the memory run (0: not run). */
+  readonly variantCycles: number;
+}
+
+export const PARAMS: Record<Mode, Params> = {
+  quick: { oneShotRuns: 5, startRuns: 5, cycles: 500, memoryFromCycle: 100, idleSeconds: 10, loadSeconds: 5, stsScaledSeconds: 45, variantCycles: 0 },
+  full: { oneShotRuns: 15, startRuns: 15, cycles: 5000, memoryFromCycle: 500, idleSeconds: 60, loadSeconds: 20, stsScaledSeconds: 240, variantCycles: 1000 },
+};
+
+export interface BenchContext {
+  readonly mode: Mode;
+  readonly params: Params;
+  readonly children: Children;
+  readonly sandbox: Sandbox;
+  /** Working directory of this run (removed at the end). */
+  readonly dir: string;
+  /** Environment for irsa-probe and the bare server: the sandbox's env, S3 check off. */
+  readonly probeEnv: NodeJS.ProcessEnv;
+  /** Environment for the AWS CLI: the same plus AWS_DATA_PATH (STS endpoint) and its own HOME. */
+  readonly awsEnv: NodeJS.ProcessEnv;
+  log(line: string): void;
+}
+
+/**
+ * The base every measured process starts from: PATH, a private HOME, a locale,
+ * and the sandbox's variables. IRSA_PROBE_S3_BUCKET is dropped: the AWS CLI
+ * exec probe touches only STS, so the probe is measured doing the same.
+ */
+export function processEnv(sandboxEnv: Readonly<Record<string, string>>, home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', ...sandboxEnv };
+  delete env.IRSA_PROBE_S3_BUCKET;
+  return env;
+}

@@ -1,0 +1,39 @@
+/** For every missed target: by how much, why (from this run's numbers), and the proposed fixes. */
+import { figures, fmtCpu, fmtMiB } from './figures.js';
+import { TARGETS, type Results } from './results.js';
+
+type Explain = (r: Results) => string;
+
+function bestVariant(r: Results): string {
+  if (r.variants.length === 0) return 'The full run measures V8-flag variants of this run (see the table below).';
+  const lines = r.variants.map((v) => `\`NODE_OPTIONS="${v.steady.nodeOptions}"\`: ${fmtMiB(v.steady.rssEndBytes)} after ${v.steady.cycles} cycles at ${fmtCpu(v.steady.cpuSecondsPerCycle)} per cycle (bare server under the same flags ${fmtMiB(v.floor.rss.median)})`);
+  return `Measured in this run: ${lines.join('; ')}.`;
+}
+
+const EXPLAIN: Record<string, Explain> = {
+  'exec-cpu': (r) =>
+    `A cycle costs ${fmtCpu(r.steady.cpuSecondsPerCycle)}: reading and decoding the token, one signed GetCallerIdentity through the AWS SDK's middleware stack (SigV4, XML parsing), and updating the report, health and metrics. Proposed: profile a cycle (\`node --cpu-prof\`) and trim what repeats per cycle without need (e.g. re-creating SDK commands or clients, rendering the status report eagerly).`,
+  'check-cpu': (r) =>
+    `A one-shot \`check\` is dominated by start-up: \`node -e ''\` alone takes ${fmtCpu(r.oneShot.nodeEmpty.cpuSeconds.median)}, and loading the AWS SDK modules (client-sts, credential-provider-node, and their smithy dependencies) plus prom-client and express is most of the rest; it also resolves the default chain (a second AssumeRoleWithWebIdentity). Proposed: in \`check\`, skip loading express and prom-client (not needed to print a report), lazy-import the chain provider only when the chain check runs, and ship the image with a V8 compile cache (Node ≥ 22: \`module.enableCompileCache()\`), which cuts module compilation on every start.`,
+  'check-memory': (r) =>
+    `\`check\` peaks at ${fmtMiB(r.oneShot.check.maxRssBytes.median)} against the CLI's ${fmtMiB(r.oneShot.aws.maxRssBytes.median)}; the bare runtime (\`node -e ''\`) already peaks at ${fmtMiB(r.oneShot.nodeEmpty.maxRssBytes.median)}, so the probe's share is ${fmtMiB(r.oneShot.check.maxRssBytes.median - r.oneShot.nodeEmpty.maxRssBytes.median)}: the SDK's code and the young generation filling up during start-up. Proposed: the same lazy loading as for CPU, and \`--max-semi-space-size=1\` (young generation 1 MiB per semi-space instead of up to 16 MiB) for short-lived processes.`,
+  'serve-rss': (r) =>
+    `The bare Node.js server is ${fmtMiB(r.floor.rss.median)} on this machine, leaving ${fmtMiB(TARGETS.rssBytes - r.floor.rss.median)} for the probe within the 60 MiB target; \`serve\` uses ${fmtMiB(r.steady.rssEndBytes - r.floor.rss.median)} above the floor. Its V8 heap holds ${r.steady.heapUsedBytes === undefined ? '?' : fmtMiB(r.steady.heapUsedBytes)} used of ${r.steady.heapTotalBytes === undefined ? '?' : fmtMiB(r.steady.heapTotalBytes)} reserved: loaded code of the AWS SDK (STS client, the default credential chain with its SSO/INI/process/IMDS providers), express, prom-client and jose, plus a young generation sized for throughput (semi-spaces grow to 16 MiB). ${bestVariant(r)} Proposed, in order of effect per effort: set \`NODE_OPTIONS="--max-semi-space-size=1"\` in the image (a sidecar allocates little; costs some GC CPU); measure \`--jitless\` (interpreted code, no JIT code space; this workload is I/O-bound); drop express for the four GET routes (node:http is already used for /readyz and /livez); load \`@aws-sdk/credential-provider-node\` only for the chain check or replace it with the web-identity provider alone for IRSA pods; and state the request as measured (the chart's 112Mi request already follows the measurement).`,
+  'serve-growth': (r) =>
+    `RSS rose ${fmtMiB(r.steady.rssEndBytes - r.steady.rssFromBytes)} between cycle ${r.steady.memoryFromCycle} and ${r.steady.cycles}. Early in a run most of that is V8 growing the heap and its young generation to a steady size, not a leak; ${r.mode === 'quick' ? 'the quick mode stops at 500 cycles, before the heap settles, so its growth figure overstates: the full run measures 500→5,000.' : 'a leak shows as heap-used rising in proportion to cycles: compare heap used at the end with a heap snapshot after more cycles.'} Proposed: \`--max-semi-space-size=1\` caps the young generation's part of the growth; take two heap snapshots (\`--heapsnapshot-signal=SIGUSR2\`) 5,000 cycles apart and compare retained sizes.`,
+  'start-to-ready': (r) =>
+    `Start to ready takes ${r.startup.readyMs.median.toFixed(0)} ms; \`node -e ''\` alone takes ${r.startup.nodeEmptyMs.median.toFixed(0)} ms. The rest is module loading (AWS SDK, express, prom-client, jose) and the first cycle: AssumeRoleWithWebIdentity, GetCallerIdentity, and the SDK chain's own AssumeRoleWithWebIdentity and GetCallerIdentity. Proposed: run the sts check before loading the chain provider, load express/prom-client while the first cycle waits on STS, and use Node's compile cache in the image.`,
+  'readyz-load': (r) =>
+    `/readyz p99 was ${r.load.readyz.p99Ms.toFixed(3)} ms against /livez's ${r.load.livez.p99Ms.toFixed(3)} ms under the same load: ${r.load.readyz.p99Ms <= r.load.livez.p99Ms * 1.5 ? 'both paths are equally slow, so the tail is the machine (2 cores shared by the load generator, the server and other work), not the handler.' : 'the readiness handler itself is slower than liveness; profile it under load.'} Proposed: re-run on an idle machine before changing code.`,
+  'extra-sts': () => 'Probe traffic caused STS calls: an HTTP handler must never trigger a cycle. Find the handler that calls the probe (DESIGN.md §1: handlers only read the last report).',
+  'metrics-load': (r) =>
+    `/metrics p99 was ${r.load.metrics.p99Ms.toFixed(2)} ms. A scrape serialises the registry, including prom-client's default process metrics (which read /proc). Proposed: drop the per-scrape process metrics that duplicate cAdvisor's, or cache the exposition for a second.`,
+  'app-layer': (r) => (r.image.available ? `The app layer is ${(r.image.figures.appLayerBytes / 1e6).toFixed(2)} MB. Proposed: \`npm ci --omit=dev\`, prune SDK packages not used at run time, and bundle (esbuild) into one file.` : ''),
+};
+
+export function misses(r: Results): string {
+  const missed = figures(r).filter((f) => f.met === false);
+  if (missed.length === 0) return '## Targets\n\nEvery target was met in this run.\n';
+  const parts = missed.map((f) => `- **${f.title}**: missed, ${f.miss ?? ''}. ${EXPLAIN[f.id]?.(r) ?? ''}`);
+  return ['## Missed targets: by how much, why, and what to do', '', ...parts, ''].join('\n');
+}

@@ -1,0 +1,220 @@
+/** Renders one run's Results as bench/RESULTS.md. */
+import { figures, fmtCpu, fmtMiB, fmtMs, fmtX, type Figure } from './figures.js';
+import { misses } from './misses.js';
+import { cpuPerDefaultCycle, DEFAULT_INTERVAL_S, KUBELET_PERIOD_S, type Results } from './results.js';
+import { ratio, type Summary } from './stats.js';
+
+const range = (s: Summary, f: (v: number) => string): string => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+const row = (cells: readonly string[]): string => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
+const table = (head: readonly string[], rows: readonly (readonly string[])[]): string => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
+
+function verdictCell(f: Figure): string {
+  if (f.met === undefined) return 'stated';
+  return f.met ? '**met**' : `**missed**: ${f.miss ?? ''}`;
+}
+
+function summary(r: Results): string {
+  return table(
+    ['figure', 'measured', 'against (same run)', 'ratio', 'target', 'verdict'],
+    figures(r).map((f) => [f.title, f.measured, f.against, f.ratio, f.target, verdictCell(f)]),
+  );
+}
+
+function machineSection(r: Results): string {
+  const m = r.machine;
+  return [
+    '## Machine and versions',
+    '',
+    table(
+      ['', ''],
+      [
+        ['CPU', `${m.cpuModel}, ${m.cores} cores`],
+        ['memory', fmtMiB(m.memoryBytes)],
+        ['OS / kernel', `${m.os} / ${m.kernel}`],
+        ['Node.js (bench, probe, sandbox)', m.node],
+        ['irsa-probe', `${m.probeVersion} at ${m.revision}`],
+        ['AWS CLI', `${r.awsCli} (/usr/bin/aws, Debian's \`awscli\`)`],
+        ['measured with', `${r.gnuTime} (one-shot CPU and maxrss), /proc/<pid>/stat and /status (serve), autocannon 9 (load)`],
+        ['load average (1/5/15 min) at start → end', `${r.loadAverageStart} → ${r.loadAverageEnd}`],
+        ['run', `${r.mode} mode, started ${r.startedAt}, took ${(r.seconds / 60).toFixed(1)} min`],
+      ],
+    ),
+  ].join('\n');
+}
+
+function commandsSection(r: Results): string {
+  return [
+    '## Commands',
+    '',
+    `Reproduce with \`npm run bench\` (full) or \`npm run build && node dist/bench/run.js --quick\`. Every process gets a minimal environment: \`PATH\`, a private \`HOME\`, \`LANG\`, and the sandbox's env file (\`AWS_ROLE_ARN\`, \`AWS_WEB_IDENTITY_TOKEN_FILE\`, \`AWS_REGION\`, \`AWS_STS_REGIONAL_ENDPOINTS=regional\`, \`AWS_ENDPOINT_URL_STS\`, …) without \`IRSA_PROBE_S3_BUCKET\` (S3 check off: the exec probe only talks to STS).`,
+    '',
+    '```sh',
+    'node dist/sandbox/main.js --scenario healthy --env-out $DIR/sandbox.env --dir $DIR/world        # the sandbox, its own process',
+    'AWS_DATA_PATH=$DIR/aws-data HOME=$DIR/home /usr/bin/time -f "%U %S %M %e %x" /usr/bin/aws sts get-caller-identity --output json',
+    '/usr/bin/time -f "%U %S %M %e %x" node dist/src/main.js check',
+    "/usr/bin/time -f \"%U %S %M %e %x\" node -e ''",
+    'node dist/src/main.js serve --host 127.0.0.1 --port 0 --interval 100ms                         # CPU per cycle, RSS',
+    'node dist/bench/bare-server.js                                                                   # the runtime floor',
+    'node dist/src/main.js serve --host 127.0.0.1 --port 0                                          # start to ready, idle CPU, load',
+    `autocannon -c 10 -R ${r.load.readyz.targetRate} -d ${r.params.loadSeconds} http://127.0.0.1:PORT/livez   # then /readyz; /metrics at -R ${r.load.metrics.targetRate}`,
+    'node dist/sandbox/main.js --credentials-duration 328s ...; node dist/src/main.js serve --interval 500ms --assume-interval 30s   # STS per hour, 1/120 clock',
+    '```',
+    '',
+    "AWS CLI 2.9 (Debian 12's package) predates `AWS_ENDPOINT_URL_STS` (CLI 2.13), so the bench points it at the sandbox the way botocore allows: `AWS_DATA_PATH` holds an STS endpoint rule set whose one rule is the sandbox's URL. All of the CLI's STS calls go there, including the `AssumeRoleWithWebIdentity` of its web-identity provider; the credential chain, its credential cache in `$HOME/.aws/cli/cache`, SigV4 and the region scope are the CLI's own. The private `HOME` persists across the CLI runs, as a container's does between exec probes.",
+  ].join('\n');
+}
+
+function oneShotSection(r: Results): string {
+  const o = r.oneShot;
+  const rows = [o.aws, o.check, o.nodeEmpty].map((s) => [`\`${s.command}\``, range(s.cpuSeconds, fmtCpu), range(s.maxRssBytes, fmtMiB), range(s.wallMs, (v) => fmtMs(v)), range(s.stsCalls, (v) => v.toFixed(0)), range(s.assumesPerRun, (v) => v.toFixed(0))]);
+  return [
+    '### One-shot processes',
+    '',
+    `${o.aws.cpuSeconds.n} measured runs each, interleaved (aws, check, node, aws, …) after one unmeasured round; CPU is user+system from GNU time, peak memory is maxrss. Medians, min–max in parentheses.`,
+    '',
+    table(['process', 'CPU', 'peak RSS', 'wall', 'STS calls', 'of which AssumeRoleWithWebIdentity'], rows),
+    '',
+    `\`irsa-probe check\` runs env → token → sts → chain: one AssumeRoleWithWebIdentity and GetCallerIdentity for the sts check, and the SDK's default chain resolves (and is verified) on its own. The CLI reuses the credentials in its cache after the first run, so it makes one call per run.`,
+  ].join('\n');
+}
+
+function steadyRow(s: Results['steady'], floor: Results['floor']): string[] {
+  return [
+    s.nodeOptions === '' ? '(none)' : `\`${s.nodeOptions}\``,
+    `${s.cycles}`,
+    fmtCpu(s.cpuSecondsPerCycle),
+    `${s.cyclesPerSecond.toFixed(1)}`,
+    fmtMiB(s.rssFromBytes),
+    fmtMiB(s.rssEndBytes),
+    `${s.rssEndBytes - s.rssFromBytes >= 0 ? '+' : ''}${fmtMiB(s.rssEndBytes - s.rssFromBytes)}`,
+    fmtMiB(s.peakRssBytes),
+    s.heapUsedBytes === undefined ? '?' : `${fmtMiB(s.heapUsedBytes)} / ${fmtMiB(s.heapTotalBytes ?? 0)}`,
+    fmtMiB(floor.rss.median),
+  ];
+}
+
+function steadySection(r: Results): string {
+  const s = r.steady;
+  const head = ['NODE_OPTIONS', 'cycles', 'CPU per cycle', 'cycles/s', `RSS at cycle ${s.memoryFromCycle}`, 'RSS at the end', 'growth', 'peak RSS', 'heap used / total', 'bare server RSS'];
+  const rows = [steadyRow(s, r.floor), ...r.variants.map((v) => steadyRow(v.steady, v.floor))];
+  return [
+    '### `serve` at the minimum interval',
+    '',
+    `\`serve --interval 100ms\` (S3 off, other settings default) from process start to cycle ${s.cycles}. CPU per cycle = Δ(utime+stime) / Δ\`irsa_probe_cycles_total\` over cycles 20→${s.cycles}; the probe was scraped only at both ends (progress was followed through the sandbox's counters). The sandbox counted ${s.getCallerIdentityPerCycle.toFixed(3)} GetCallerIdentity per cycle and ${s.assumesInWindow} AssumeRoleWithWebIdentity in the window: a steady-state cycle costs one STS call. RSS values are medians of /proc samples (every 0.5 s) within ±25 cycles of the checkpoint, and over the last 50 cycles.${r.variants.length > 0 ? ` The rows after the first repeat the run for ${r.params.variantCycles} cycles with V8 flags, next to the bare server under the same flags.` : ''}`,
+    '',
+    table(head, rows),
+    '',
+    `Idle \`serve\` at the default interval (60 s) used ${fmtCpu(r.load.idleCpuPerSecond)} per second over ${r.load.idleSeconds} s (heartbeat once a second, timers, GC), so one check at the defaults costs ${fmtCpu(cpuPerDefaultCycle(r))} including its 60 s of idling: ${((cpuPerDefaultCycle(r) / DEFAULT_INTERVAL_S) * 1000).toFixed(3)} millicores on average.`,
+  ].join('\n');
+}
+
+function cpuPerHour(r: Results): string {
+  const aws = r.oneShot.aws.cpuSeconds.median;
+  const serveHour = cpuPerDefaultCycle(r) * (3600 / DEFAULT_INTERVAL_S);
+  const rows = [
+    [`\`irsa-probe serve\`, interval ${DEFAULT_INTERVAL_S} s`, `${(serveHour).toFixed(2)} CPU-s`, '1×'],
+    [`exec probe \`aws sts get-caller-identity\`, periodSeconds ${DEFAULT_INTERVAL_S}`, `${(aws * (3600 / DEFAULT_INTERVAL_S)).toFixed(1)} CPU-s`, fmtX(ratio(aws * (3600 / DEFAULT_INTERVAL_S), serveHour), 0)],
+    [`exec probe, kubelet's default periodSeconds ${KUBELET_PERIOD_S}`, `${(aws * (3600 / KUBELET_PERIOD_S)).toFixed(1)} CPU-s`, fmtX(ratio(aws * (3600 / KUBELET_PERIOD_S), serveHour), 0)],
+  ];
+  return ['### CPU per pod per hour', '', table(['what', 'CPU per hour', 'vs serve'], rows), '', "The exec probe's figure leaves out kubelet's and the container runtime's own cost of each exec, so it is a lower bound."].join('\n');
+}
+
+function startupSection(r: Results): string {
+  const s = r.startup;
+  return [
+    '### Start to ready',
+    '',
+    `\`serve\` at its defaults, ${s.readyMs.n} starts: from spawn to the first \`/readyz\` 200 (polled every 5 ms once the port is announced) ${range(s.readyMs, (v) => fmtMs(v))}; \`node -e ''\` from spawn to exit ${range(s.nodeEmptyMs, (v) => fmtMs(v))}.`,
+  ].join('\n');
+}
+
+function loadSection(r: Results): string {
+  const l = r.load;
+  const rows = [l.livez, l.readyz, l.metrics].map((x) => [x.url.replace(/^http:\/\/[^/]+/, ''), `${x.targetRate}/s`, `${x.achievedRate.toFixed(0)}/s`, `${x.responses}`, fmtMs(x.p50Ms, 3), fmtMs(x.p99Ms, 3), fmtMs(x.maxMs, 2), `${x.autocannonP99Ms} ms`, `${x.non2xx}`, `${x.errors}`]);
+  return [
+    '### Endpoints under load',
+    '',
+    `autocannon from the benchmark's process (a second process to \`serve\`), 10 keep-alive connections, fixed overall rate, ${r.params.loadSeconds} s per endpoint after an unmeasured warm-up; \`serve\` at its defaults, ready. Percentiles are exact, from every response's latency; autocannon's own p99 (whole milliseconds, corrected for coordinated omission) is listed too. \`serve\` used ${fmtCpu(l.loadCpuSeconds)} over the three runs. The sandbox counted ${l.stsCalls} STS calls across all of them and the probe ran ${l.scheduledCycles} scheduled cycles: ${l.extraStsCalls} extra calls came from probe traffic (handlers only read the last report).`,
+    '',
+    table(['path', 'rate', 'achieved', 'responses', 'p50', 'p99', 'max', 'autocannon p99', 'non-2xx', 'errors'], rows),
+  ].join('\n');
+}
+
+function stsSection(r: Results): string {
+  const s = r.stsRate;
+  const per = (n: number, pods: number): string => `${((n * pods) / 3600).toFixed(1)}/s`;
+  const exec = r.oneShot.aws.stsCalls.median * (3600 / KUBELET_PERIOD_S);
+  const fleet = [
+    ['irsa-probe at the defaults (model)', s.model.total.toFixed(1), per(s.model.total, 1000), per(s.model.total, 10_000)],
+    ['irsa-probe, measured (1/120 clock, + token rotation)', (s.projected.total + s.model.total - s.modelWithoutRotation.total).toFixed(1), per(s.projected.total, 1000), per(s.projected.total, 10_000)],
+    ['naive: AssumeRoleWithWebIdentity + GetCallerIdentity every 60 s', s.naive.total.toFixed(0), per(s.naive.total, 1000), per(s.naive.total, 10_000)],
+    [`exec probe \`aws sts get-caller-identity\` every ${KUBELET_PERIOD_S} s (CLI credential cache working: ${r.oneShot.aws.stsCalls.median} call per run)`, exec.toFixed(0), per(exec, 1000), per(exec, 10_000)],
+    [`the same without a writable HOME (no cache: 2 calls per run)`, (2 * 3600 / KUBELET_PERIOD_S).toFixed(0), per(720, 1000), per(720, 10_000)],
+  ];
+  return [
+    '### STS calls per pod per hour',
+    '',
+    'By design (DESIGN.md, "Fleet safety") a steady-state cycle makes one GetCallerIdentity call with the cached role credentials. AssumeRoleWithWebIdentity runs again at the first cycle after min(assume interval 1 h, credentials expiry − 5 min) = 55 min for 1 h credentials, and when kubelet rotates the token (80% of 24 h = 19.2 h). The chain check resolves the SDK default chain each cycle, which the SDK memoises; when the SDK refreshes its credentials (also 5 min before expiry) that costs one AssumeRoleWithWebIdentity and one GetCallerIdentity to verify the new key. Per hour:',
+    '',
+    table(
+      ['', 'GetCallerIdentity', 'AssumeRoleWithWebIdentity', 'total'],
+      [
+        ['model at the defaults', s.model.getCallerIdentity.toFixed(2), s.model.assumeRoleWithWebIdentity.toFixed(2), s.model.total.toFixed(2)],
+        ['model without token rotation', s.modelWithoutRotation.getCallerIdentity.toFixed(2), s.modelWithoutRotation.assumeRoleWithWebIdentity.toFixed(2), s.modelWithoutRotation.total.toFixed(2)],
+        [`measured, 1/${s.scale} clock, projected to 60 cycles/h`, s.projected.getCallerIdentity.toFixed(2), s.projected.assumeRoleWithWebIdentity.toFixed(2), s.projected.total.toFixed(2)],
+        ['naive design', s.naive.getCallerIdentity.toFixed(0), s.naive.assumeRoleWithWebIdentity.toFixed(0), s.naive.total.toFixed(0)],
+      ],
+    ),
+    '',
+    `Measurement: a second sandbox issuing 328 s credentials (close to expiry 27.5 s after issue, i.e. 55 min / ${s.scale}), \`serve --interval 500ms --assume-interval 30s\`, for ${s.wallSeconds.toFixed(0)} s = ${s.scaledHours.toFixed(1)} scaled hours: ${s.cycles} cycles, ${s.getCallerIdentity} GetCallerIdentity, ${s.assumeRoleWithWebIdentity} AssumeRoleWithWebIdentity; re-assumption every ${s.reassumeEveryMinutes === undefined ? 'n/a (fewer than two seen)' : `${s.reassumeEveryMinutes.toFixed(1)} scaled minutes`}. GetCallerIdentity beyond one per cycle (the chain's verifications) and all AssumeRoleWithWebIdentity calls are scaled per hour; one per cycle is projected to the default 60 cycles an hour (the measured cycles were ${((s.cycles / s.scaledHours)).toFixed(1)} per scaled hour, as each 500 ms interval also holds a cycle's own duration). Token rotation is not scaled (token lifetime stays 24 h) and is added from the model. With whole-hour windows the count of the hourly events can be off by one event per window; the quick mode's ${s.scaledHours.toFixed(1)} scaled hours make its figure coarse.`,
+    '',
+    '**Fleet arithmetic** (STS is per account and region; the steady-state load is spread evenly only thanks to the ±10% jitter):',
+    '',
+    table(['design', 'calls per pod per hour', '1,000 pods', '10,000 pods'], fleet),
+  ].join('\n');
+}
+
+function imageSection(r: Results): string {
+  if (!r.image.available) return `### Image\n\nNot available: ${r.image.why}.`;
+  const f = r.image.figures;
+  return [
+    '### Image',
+    '',
+    `From \`.tmp/container-figures.json\` (scripts/container-test.sh, written ${f.writtenAt}): image \`${f.image}\` ${(f.imageBytes / 1e6).toFixed(1)} MB on \`${f.base}\` (${(f.baseBytes / 1e6).toFixed(1)} MB, Node ${f.nodeVersion}); the app layer is ${(f.appLayerBytes / 1e6).toFixed(2)} MB = ${fmtMiB(f.appLayerBytes)}.${f.rssBytes !== undefined ? ` The container test's own RSS reading of the probe in the container: ${fmtMiB(f.rssBytes)}.` : ''}`,
+  ].join('\n');
+}
+
+export function renderMarkdown(r: Results): string {
+  const missed = misses(r);
+  return [
+    '# irsa-probe benchmark results',
+    '',
+    `Written by \`node dist/bench/run.js${r.mode === 'quick' ? ' --quick' : ''}\` (${r.mode} mode) on ${r.startedAt}; do not edit by hand. Every ratio compares two things measured in this one run on this machine (noisy: ${r.machine.cores} cores, other work running; load average ${r.loadAverageStart} at the start).`,
+    '',
+    '## Figures',
+    '',
+    summary(r),
+    '',
+    missed,
+    machineSection(r),
+    '',
+    commandsSection(r),
+    '',
+    '## Details',
+    '',
+    oneShotSection(r),
+    '',
+    steadySection(r),
+    '',
+    cpuPerHour(r),
+    '',
+    startupSection(r),
+    '',
+    loadSection(r),
+    '',
+    stsSection(r),
+    '',
+    imageSection(r),
+    '',
+  ].join('\n');
+}
