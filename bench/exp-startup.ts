@@ -10,6 +10,8 @@ import { summarize, type Summary } from './stats.js';
 
 export interface StartupResult {
   readonly readyMs: Summary;
+  /** Spawn to the "started" log line: modules loaded, listening; the first cycle runs after. */
+  readonly listeningMs: Summary;
   readonly nodeEmptyMs: Summary;
 }
 
@@ -24,16 +26,18 @@ function nodeEmptyMs(env: NodeJS.ProcessEnv): Promise<number> {
 
 export async function startup(ctx: BenchContext): Promise<StartupResult> {
   const ready: number[] = [];
+  const listening: number[] = [];
   const empty: number[] = [];
   for (let i = 0; i < ctx.params.startRuns; i++) {
     empty.push(await nodeEmptyMs(ctx.probeEnv));
     const probe = await startProbe(ctx.children, ctx.probeEnv);
     try {
       ready.push(await probe.waitReady(30_000));
+      listening.push(probe.listeningMs);
     } finally {
       await ctx.children.stop(probe.child);
     }
   }
   ctx.log(`start to ready: ${ready.map((ms) => ms.toFixed(0)).join(', ')} ms`);
-  return { readyMs: summarize(ready), nodeEmptyMs: summarize(empty) };
+  return { readyMs: summarize(ready), listeningMs: summarize(listening), nodeEmptyMs: summarize(empty) };
 }

@@ -125,7 +125,7 @@ function readyzLoad(r: Results): Figure {
   const clean = readyz.non2xx === 0 && readyz.errors === 0;
   return {
     id: 'readyz-load',
-    title: `\`/readyz\` under load: p99 at ${readyz.targetRate} requests/s`,
+    title: `\`/readyz\` under load: p99 at ${readyz.targetRate} requests/s (${readyz.connections} connection${readyz.connections === 1 ? '' : 's'})`,
     measured: `p99 ${fmtMs(readyz.p99Ms, 3)} (p50 ${fmtMs(readyz.p50Ms, 3)}, max ${fmtMs(readyz.maxMs, 1)}; ${readyz.achievedRate.toFixed(0)}/s achieved, ${readyz.non2xx} non-2xx, ${readyz.errors} errors)`,
     against: `\`/livez\`: p99 ${fmtMs(livez.p99Ms, 3)} (p50 ${fmtMs(livez.p50Ms, 3)})`,
     ratio: fmtX(ratio(readyz.p99Ms, livez.p99Ms)),
@@ -139,7 +139,7 @@ function extraSts(r: Results): Figure {
   return {
     id: 'extra-sts',
     title: 'STS calls caused by probe traffic (during all load runs)',
-    measured: `${l.extraStsCalls} extra (${l.stsCalls} STS calls, ${l.scheduledCycles} scheduled cycles, ${l.livez.responses + l.readyz.responses + l.metrics.responses} HTTP requests)`,
+    measured: `${l.extraStsCalls} extra (${l.stsCalls} STS calls, ${l.scheduledCycles} scheduled cycles, ${l.runs.reduce((n, x) => n + x.responses, 0)} measured HTTP requests plus warm-ups)`,
     against: 'sandbox STS counter before/after',
     ratio: '—',
     target: 'zero',
@@ -152,7 +152,7 @@ function metricsLoad(r: Results): Figure {
   const clean = m.non2xx === 0 && m.errors === 0;
   return {
     id: 'metrics-load',
-    title: `\`/metrics\` under load: p99 at ${m.targetRate} requests/s`,
+    title: `\`/metrics\` under load: p99 at ${m.targetRate} requests/s (${m.connections} connection${m.connections === 1 ? '' : 's'})`,
     measured: `p99 ${fmtMs(m.p99Ms, 2)} (p50 ${fmtMs(m.p50Ms, 2)}, max ${fmtMs(m.maxMs, 1)}; ${m.achievedRate.toFixed(1)}/s achieved)`,
     against: '—',
     ratio: '—',

@@ -16,6 +16,7 @@ export interface LoadOptions {
 
 export interface LoadResult {
   readonly url: string;
+  readonly connections: number;
   readonly targetRate: number;
   readonly achievedRate: number;
   readonly responses: number;
@@ -38,6 +39,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         if (latencies.length === 0) return reject(new Error(`no responses from ${options.url} (errors ${result.errors}, timeouts ${result.timeouts})`));
         resolve({
           url: options.url,
+          connections: options.connections,
           targetRate: options.ratePerSecond,
           achievedRate: latencies.length / result.duration,
           responses: latencies.length,
@@ -45,7 +47,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
           errors: result.errors + result.timeouts,
           p50Ms: percentile(latencies, 50),
           p99Ms: percentile(latencies, 99),
-          maxMs: Math.max(...latencies),
+          maxMs: latencies.reduce((a, b) => Math.max(a, b), 0),
           autocannonP99Ms: result.latency.p99,
         });
       },

@@ -56,7 +56,8 @@ function commandsSection(r: Results): string {
     'node dist/src/main.js serve --host 127.0.0.1 --port 0 --interval 100ms                         # CPU per cycle, RSS',
     'node dist/bench/bare-server.js                                                                   # the runtime floor',
     'node dist/src/main.js serve --host 127.0.0.1 --port 0                                          # start to ready, idle CPU, load',
-    `autocannon -c 10 -R ${r.load.readyz.targetRate} -d ${r.params.loadSeconds} http://127.0.0.1:PORT/livez   # then /readyz; /metrics at -R ${r.load.metrics.targetRate}`,
+    `autocannon -c 1 -R ${r.load.readyz.targetRate} -d ${r.params.loadSeconds} http://127.0.0.1:PORT/livez   # then /readyz; /metrics at -R ${r.load.metrics.targetRate}; again with -c 10`,
+    'node dist/bench/bare-server.js [--default-metrics 10|1000]                                      # idle CPU, next to serve',
     'node dist/sandbox/main.js --credentials-duration 328s ...; node dist/src/main.js serve --interval 500ms --assume-interval 30s   # STS per hour, 1/120 clock',
     '```',
     '',
@@ -124,19 +125,26 @@ function startupSection(r: Results): string {
   return [
     '### Start to ready',
     '',
-    `\`serve\` at its defaults, ${s.readyMs.n} starts: from spawn to the first \`/readyz\` 200 (polled every 5 ms once the port is announced) ${range(s.readyMs, (v) => fmtMs(v))}; \`node -e ''\` from spawn to exit ${range(s.nodeEmptyMs, (v) => fmtMs(v))}.`,
+    `\`serve\` at its defaults, ${s.readyMs.n} starts: from spawn to the first \`/readyz\` 200 (polled every 5 ms once the port is announced) ${range(s.readyMs, (v) => fmtMs(v))}; of that, spawn to the "started" log line (modules loaded, listening) ${range(s.listeningMs, (v) => fmtMs(v))}, the rest is the first cycle. \`node -e ''\` from spawn to exit: ${range(s.nodeEmptyMs, (v) => fmtMs(v))}.`,
   ].join('\n');
 }
 
 function loadSection(r: Results): string {
   const l = r.load;
-  const rows = [l.livez, l.readyz, l.metrics].map((x) => [x.url.replace(/^http:\/\/[^/]+/, ''), `${x.targetRate}/s`, `${x.achievedRate.toFixed(0)}/s`, `${x.responses}`, fmtMs(x.p50Ms, 3), fmtMs(x.p99Ms, 3), fmtMs(x.maxMs, 2), `${x.autocannonP99Ms} ms`, `${x.non2xx}`, `${x.errors}`]);
+  const rows = l.runs.map((x) => [x.url.replace(/^http:\/\/[^/]+/, ''), `${x.connections}`, `${x.targetRate}/s`, `${x.achievedRate.toFixed(0)}/s`, `${x.responses}`, fmtMs(x.p50Ms, 3), fmtMs(x.p99Ms, 3), fmtMs(x.maxMs, 2), `${x.autocannonP99Ms} ms`, `${x.non2xx}`, `${x.errors}`]);
+  const idle = l.idle.map((i) => [i.what, `${i.cpuMsPerSecond.toFixed(2)} CPU-ms/s`, `${((i.cpuMsPerSecond * 3600) / 1000).toFixed(1)} CPU-s`]);
   return [
+    '### Idle CPU',
+    '',
+    `Over the same ${l.idleSeconds} s window (after 5 s to settle), each process idling in parallel; a scheduled cycle falling into the window is taken out of \`serve\`'s figure at the measured CPU per cycle. Clock-tick resolution is 10 ms per process.`,
+    '',
+    table(['process', 'CPU per second', 'per hour'], idle),
+    '',
     '### Endpoints under load',
     '',
-    `autocannon from the benchmark's process (a second process to \`serve\`), 10 keep-alive connections, fixed overall rate, ${r.params.loadSeconds} s per endpoint after an unmeasured warm-up; \`serve\` at its defaults, ready. Percentiles are exact, from every response's latency; autocannon's own p99 (whole milliseconds, corrected for coordinated omission) is listed too. \`serve\` used ${fmtCpu(l.loadCpuSeconds)} over the three runs. The sandbox counted ${l.stsCalls} STS calls across all of them and the probe ran ${l.scheduledCycles} scheduled cycles: ${l.extraStsCalls} extra calls came from probe traffic (handlers only read the last report).`,
+    `autocannon from the benchmark's process (a second process to \`serve\`), keep-alive connections, fixed overall rate, ${r.params.loadSeconds} s per run after an unmeasured warm-up; \`serve\` at its defaults, ready. autocannon's rate limit lets each connection send its share of each second's requests back to back: with 1 connection the server is busy through that burst but no request waits behind another (a prober or a scraper); with 10, each request can queue behind 9 others. The figures use 1 connection; 10 are shown for the harsher pattern. Percentiles are exact, from every response's latency; autocannon's own p99 (whole milliseconds, corrected for coordinated omission) is listed too. \`serve\` used ${fmtCpu(l.loadCpuSeconds)} over all runs. The sandbox counted ${l.stsCalls} STS calls across them and the probe ran ${l.scheduledCycles} scheduled cycles: ${l.extraStsCalls} extra calls came from probe traffic (handlers only read the last report).`,
     '',
-    table(['path', 'rate', 'achieved', 'responses', 'p50', 'p99', 'max', 'autocannon p99', 'non-2xx', 'errors'], rows),
+    table(['path', 'connections', 'rate', 'achieved', 'responses', 'p50', 'p99', 'max', 'autocannon p99', 'non-2xx', 'errors'], rows),
   ].join('\n');
 }
 

@@ -15,6 +15,8 @@ export class ServerProcess {
   constructor(
     readonly child: Child,
     readonly port: number,
+    /** Spawn to the "started" line (listening), ms. */
+    readonly listeningMs: number,
   ) {}
 
   get pid(): number {
@@ -72,7 +74,7 @@ export async function startServer(children: Children, name: string, script: stri
   const child = children.track(new Child(name, process.execPath, [script, ...args], env));
   try {
     const line = await child.waitForLine((l) => startedPort(l) !== undefined, 30_000);
-    return new ServerProcess(child, startedPort(line)!);
+    return new ServerProcess(child, startedPort(line)!, Number(process.hrtime.bigint() - child.startedAt) / 1e6);
   } catch (error) {
     await children.stop(child);
     throw error;
@@ -84,6 +86,8 @@ export function startProbe(children: Children, env: NodeJS.ProcessEnv, flags: re
   return startServer(children, 'irsa-probe serve', PROBE_MAIN, ['serve', '--host', '127.0.0.1', '--port', '0', ...flags], env);
 }
 
-export function startBareServer(children: Children, env: NodeJS.ProcessEnv): Promise<ServerProcess> {
-  return startServer(children, 'bare node server', BARE_SERVER, [], env);
+/** The bare server; with `defaultMetricsPrecisionMs`, plus prom-client's default metrics at that precision. */
+export function startBareServer(children: Children, env: NodeJS.ProcessEnv, defaultMetricsPrecisionMs?: number): Promise<ServerProcess> {
+  const args = defaultMetricsPrecisionMs === undefined ? [] : ['--default-metrics', String(defaultMetricsPrecisionMs)];
+  return startServer(children, 'bare node server', BARE_SERVER, args, env);
 }

@@ -42,9 +42,3 @@ export function summarize(values: readonly number[]): Summary {
 export function ratio(a: number, b: number): number | undefined {
   return b === 0 ? undefined : a / b;
 }
-
-/** The value at x on the straight line through (x0, y0) and (x1, y1). */
-export function interpolate(x: number, x0: number, y0: number, x1: number, y1: number): number {
-  if (x1 === x0) return y0;
-  return y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
-}

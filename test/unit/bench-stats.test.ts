@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { eventGaps, naiveModel, stsModel, DEFAULTS } from '../../bench/exp-sts-rate.js';
+import { median, percentile, ratio, summarize } from '../../bench/stats.js';
+
+describe('bench statistics', () => {
+  const cases: Array<{ name: string; values: number[]; p: number; expected: number }> = [
+    { name: 'median of an odd count is the middle value', values: [5, 1, 3], p: 50, expected: 3 },
+    { name: 'median of an even count is the mean of the middle two', values: [4, 1, 3, 2], p: 50, expected: 2.5 },
+    { name: 'p0 is the minimum', values: [9, 2, 7], p: 0, expected: 2 },
+    { name: 'p100 is the maximum', values: [9, 2, 7], p: 100, expected: 9 },
+    { name: 'p99 interpolates between the two highest ranks', values: Array.from({ length: 101 }, (_, i) => i), p: 99, expected: 99 },
+    { name: 'p90 of 1..10 interpolates linearly', values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], p: 90, expected: 9.1 },
+    { name: 'a single sample is every percentile', values: [42], p: 75, expected: 42 },
+  ];
+  for (const c of cases) {
+    it(c.name, () => assert.ok(Math.abs(percentile(c.values, c.p) - c.expected) < 1e-9, `${percentile(c.values, c.p)} != ${c.expected}`));
+  }
+
+  it('does not reorder the caller array', () => {
+    const values = [3, 1, 2];
+    median(values);
+    assert.deepEqual(values, [3, 1, 2]);
+  });
+
+  it('summarizes count, median, min and max', () => {
+    assert.deepEqual(summarize([10, 30, 20, 40]), { n: 4, median: 25, min: 10, max: 40 });
+  });
+
+  const bad: Array<{ name: string; run: () => unknown }> = [
+    { name: 'no samples', run: () => median([]) },
+    { name: 'a NaN sample', run: () => summarize([1, Number.NaN]) },
+    { name: 'an infinite sample', run: () => median([1, Infinity]) },
+    { name: 'a percentile above 100', run: () => percentile([1, 2], 101) },
+    { name: 'a negative percentile', run: () => percentile([1, 2], -1) },
+  ];
+  for (const b of bad) it(`rejects ${b.name}`, () => assert.throws(b.run, RangeError));
+
+  it('a ratio against zero is no figure', () => {
+    assert.equal(ratio(5, 0), undefined);
+    assert.equal(ratio(6, 3), 2);
+  });
+});
+
+describe('bench STS-per-hour model', () => {
+  it('at the defaults: 60 GetCallerIdentity a cycle an hour plus hourly refreshes, about 63 calls', () => {
+    const m = stsModel(DEFAULTS);
+    const period = 3300 + 30; // first cycle after credentials are 5 min from expiry, half an interval late on average
+    assert.ok(Math.abs(m.getCallerIdentity - (60 + 3600 / period)) < 1e-9);
+    assert.ok(Math.abs(m.assumeRoleWithWebIdentity - (2 * (3600 / period) + 3600 / 69120)) < 1e-9);
+    assert.ok(m.total > 63 && m.total < 64, `total ${m.total}`);
+  });
+
+  it('a short assume interval drives re-assumption instead of credential expiry', () => {
+    const m = stsModel({ ...DEFAULTS, assumeIntervalS: 600, tokenRotationS: Infinity });
+    assert.ok(Math.abs(m.assumeRoleWithWebIdentity - (3600 / 630 + 3600 / 3330)) < 1e-9);
+  });
+
+  it('the naive design assumes and verifies on every check', () => {
+    assert.deepEqual(naiveModel(60), { getCallerIdentity: 60, assumeRoleWithWebIdentity: 60, total: 120 });
+  });
+
+  it('merges re-assumptions closer than the window into one event before taking gaps', () => {
+    assert.deepEqual(eventGaps([0, 300, 28_000, 28_400, 56_000], 5000), [28_000, 28_000]);
+    assert.deepEqual(eventGaps([1000], 5000), []);
+  });
+});
