@@ -1,0 +1,157 @@
+/**
+ * STS faults, end to end: a real `serve` process against the sandbox, with a
+ * recording proxy (HttpTap) between the probe and STS. For each fault: every
+ * cycle ends within its timeout, cycles never overlap, /livez stays 200,
+ * readiness turns only after the failure threshold, and comes back within
+ * about one interval after the fault clears; under throttling the spacing
+ * between STS calls grows. Measurements go to .tmp/reliability/faults-sts.json.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startWorld, type World } from '../../sandbox/world.js';
+import { ServeProcess } from '../helpers/process.js';
+import { HttpTap, measureFault, Observer, Results, sleep, summarise, type Measurement, type Timing } from './faults-harness.js';
+
+const TIMING: Timing = { intervalMs: 300, timeoutMs: 1_000, failureThreshold: 3 };
+const JITTER = 0.1;
+/** Scheduling and sampling slack on a loaded 2-core machine. */
+const SLACK_MS = 2_000;
+const results = new Results('faults-sts');
+
+function probeArgs(t: Timing): string[] {
+  return ['--interval', `${t.intervalMs}ms`, '--timeout', `${t.timeoutMs}ms`, '--failure-threshold', String(t.failureThreshold)];
+}
+
+/** What every STS fault must show, whatever its reason. */
+function assertSurvived(m: Measurement, expectedReasons: readonly string[], recoverWithinMs: number): void {
+  const t = m.timing;
+  assert.ok(m.failedCycles >= 1, `${m.fault}: no failed cycle was seen`);
+  assert.ok(m.reasons.length > 0 && m.reasons.every((r) => expectedReasons.includes(r)), `${m.fault}: reported ${m.reasons.join(', ')}, expected only ${expectedReasons.join(' or ')}`);
+  assert.ok(m.maxCheckMs <= t.timeoutMs + 500, `${m.fault}: a check took ${m.maxCheckMs} ms, timeout ${t.timeoutMs} ms`);
+  assert.ok(m.maxCycleMs <= t.timeoutMs + 1_000, `${m.fault}: a cycle took ${m.maxCycleMs} ms, timeout ${t.timeoutMs} ms`);
+  assert.equal(m.overlaps, 0, `${m.fault}: cycles overlapped`);
+  assert.ok(m.livezSamples > 0 && m.livezNon200 === 0, `${m.fault}: /livez answered non-200 ${m.livezNon200} of ${m.livezSamples} times`);
+  assert.notEqual(m.detectMs, null, `${m.fault}: /readyz never turned 503`);
+  assert.ok(m.failuresAtFlip !== null && m.failuresAtFlip >= t.failureThreshold, `${m.fault}: readiness turned after ${m.failuresAtFlip} consecutive failed cycles (threshold ${t.failureThreshold}); cause: ${m.flipCause}`);
+  assert.notEqual(m.recoverMs, null, `${m.fault}: /readyz never came back`);
+  assert.ok(m.recoverMs! <= recoverWithinMs, `${m.fault}: recovery took ${m.recoverMs} ms, expected within ${recoverWithinMs} ms`);
+}
+
+describe('STS faults against a running probe', () => {
+  let world: World;
+  let tap: HttpTap;
+  let serve: ServeProcess;
+  let obs: Observer;
+  /** Recovery: what is left of the cycle in flight, one interval with jitter, a healthy cycle, slack. */
+  const recoverWithin = TIMING.timeoutMs + TIMING.intervalMs * (1 + JITTER) + SLACK_MS;
+
+  before(async () => {
+    world = await startWorld();
+    tap = await HttpTap.start(world.stsUrl);
+    serve = await ServeProcess.start({ ...world.env, AWS_ENDPOINT_URL_STS: tap.url, IRSA_PROBE_S3_BUCKET: '' }, probeArgs(TIMING));
+    obs = new Observer(serve);
+  });
+  after(async () => {
+    await serve?.stop();
+    await tap?.close();
+    await world?.stop();
+  });
+
+  const faults: ReadonlyArray<{ fault: string; on: () => Promise<void>; off: () => Promise<void>; reasons: string[]; notes?: string }> = [
+    { fault: 'STS slower than the timeout (2 s delay)', on: () => world.setFault({ stsDelayMs: 2_000 }), off: () => world.resetFaults(), reasons: ['sts:timeout'] },
+    { fault: 'STS hangs (accepts, never answers)', on: () => world.setFault({ stsHang: true }), off: () => world.resetFaults(), reasons: ['sts:timeout'] },
+    {
+      fault: 'STS refuses connections',
+      on: () => tap.setRefusing(true),
+      off: () => tap.setRefusing(false),
+      reasons: ['sts:network'],
+      notes: 'the listener in front of STS is closed (ECONNREFUSED) and reopened on the same port',
+    },
+    { fault: 'STS answers 503 ServiceUnavailable', on: () => world.setFault({ stsStatus: 503 }), off: () => world.resetFaults(), reasons: ['sts:sts_error'] },
+    { fault: 'STS answers 500 InternalFailure', on: () => world.setFault({ stsStatus: 500 }), off: () => world.resetFaults(), reasons: ['sts:sts_error'] },
+    {
+      fault: 'IDPCommunicationError on AssumeRoleWithWebIdentity',
+      on: async () => {
+        await world.setFault({ stsIdpError: true });
+        // Credentials are reused between cycles: the fault shows when the probe must assume again (kubelet rotated the token).
+        await world.rotateToken();
+      },
+      off: () => world.resetFaults(),
+      reasons: ['sts:oidc_key_unavailable'],
+      notes: 'seen at the next AssumeRoleWithWebIdentity: the token is rotated when the fault is switched on',
+    },
+  ];
+
+  for (const f of faults) {
+    test(`survives: ${f.fault}`, async () => {
+      const m = results.add(await measureFault(obs, TIMING, { group: 'sts', fault: f.fault, apply: f.on, clear: f.off, ...(f.notes ? { notes: f.notes } : {}) }));
+      assertSurvived(m, f.reasons, recoverWithin);
+      assert.ok(tap.maxInFlight <= 1, `the probe had ${tap.maxInFlight} STS requests in flight at once`);
+    });
+  }
+
+  test('backs off under throttling: the spacing between STS calls grows, then recovers', async () => {
+    await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
+    const t0 = Date.now();
+    await world.setFault({ stsThrottleShare: 1 });
+    // Throttled calls at 2, 4, 8, 8 intervals: wait for five of them.
+    const throttled = () => tap.calls().filter((e) => e.startedAt >= t0 && /Throttling/.test(e.responseBody));
+    const deadline = Date.now() + 40_000;
+    while (throttled().length < 5 && Date.now() < deadline) await obs.watch(200);
+    const t1 = Date.now();
+    await world.resetFaults();
+    const up = await obs.until('/readyz 200 after throttling', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
+    const flip = obs.samplesIn(t0, t1).find((s) => !s.ready);
+    const starts = throttled().map((e) => e.startedAt);
+    const gaps = starts.slice(1).map((s, i) => s - starts[i]!);
+    const m = results.add({
+      ...summarise(obs, TIMING, { group: 'sts', fault: 'STS throttles every call (Throttling: Rate exceeded)' }, { t0, t1, up, ...(flip ? { flip } : {}) }),
+      notes: `gaps between throttled STS calls: ${gaps.map((g) => `${g} ms`).join(', ')}`,
+    });
+    assert.ok(starts.length >= 5, `only ${starts.length} throttled calls in 40 s`);
+    assert.ok(m.reasons.every((r) => r === 'sts:throttled'), m.reasons.join(', '));
+    // Each gap at least doubles until the cap (8 intervals), with jitter.
+    assert.ok(gaps[1]! >= gaps[0]! * 1.5 && gaps[2]! >= gaps[1]! * 1.5, `spacing did not grow: ${gaps.join(', ')} ms`);
+    assert.ok(Math.max(...gaps) <= 8 * TIMING.intervalMs * (1 + JITTER) + TIMING.timeoutMs + SLACK_MS, `spacing beyond the cap: ${gaps.join(', ')} ms`);
+    assert.equal(m.overlaps, 0);
+    assert.equal(m.livezNon200, 0, '/livez failed while throttled');
+    assert.ok(m.failuresAtFlip === null || m.failuresAtFlip >= TIMING.failureThreshold, `readiness turned after ${m.failuresAtFlip} consecutive failed cycles (threshold ${TIMING.failureThreshold}); cause: ${m.flipCause}`);
+    // After the last throttled call the probe may sleep up to 8 intervals before it tries again.
+    assert.ok(m.recoverMs! <= 8 * TIMING.intervalMs * (1 + JITTER) + SLACK_MS, `recovery took ${m.recoverMs} ms`);
+  });
+
+  test('a steady healthy probe makes one STS call per cycle (GetCallerIdentity only)', async () => {
+    await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
+    await sleep(TIMING.intervalMs * 3);
+    const t0 = Date.now();
+    await obs.watch(TIMING.intervalMs * 8);
+    const cycles = obs.reportsIn(t0).filter((r) => Date.parse(r.startedAt) >= t0);
+    const calls = tap.calls().filter((e) => e.startedAt >= t0 && e.startedAt <= Date.now());
+    assert.ok(cycles.length >= 4, `only ${cycles.length} cycles seen`);
+    assert.ok(calls.every((e) => e.action === 'GetCallerIdentity'), calls.map((e) => e.action).join(', '));
+    assert.ok(calls.length <= cycles.length + 1, `${calls.length} STS calls for ${cycles.length} cycles`);
+  });
+});
+
+describe('STS name that does not resolve', () => {
+  test('every cycle fails fast with reason network, within its timeout, and /livez stays 200', async () => {
+    const world = await startWorld();
+    const serve = await ServeProcess.start({ ...world.env, AWS_ENDPOINT_URL_STS: 'http://sts.invalid:1', IRSA_PROBE_S3_BUCKET: '' }, probeArgs(TIMING));
+    try {
+      const obs = new Observer(serve);
+      const t0 = Date.now();
+      await obs.until('four failed cycles', () => obs.reportsIn(t0).filter((r) => !r.ok).length >= 4, 30_000);
+      const m = results.add({ ...summarise(obs, TIMING, { group: 'sts', fault: 'STS host name does not resolve (sts.invalid)', notes: 'never ready: no first success; the environment is fixed for the pod, so there is no recovery to measure' }, { t0, t1: Date.now() }) });
+      assert.deepEqual(m.reasons, ['sts:network']);
+      assert.ok(m.maxCycleMs <= TIMING.timeoutMs + 1_000, `a cycle took ${m.maxCycleMs} ms`);
+      assert.equal(m.overlaps, 0);
+      assert.equal(m.livezNon200, 0);
+      const readyz = await serve.get('/readyz');
+      assert.equal(readyz.status, 503);
+      assert.equal(world.stats().sts.AssumeRoleWithWebIdentity, undefined, 'a request reached the sandbox STS');
+    } finally {
+      await serve.stop();
+      await world.stop();
+    }
+  });
+});
