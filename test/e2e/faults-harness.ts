@@ -7,6 +7,7 @@
  *
  *   node dist/test/e2e/faults-harness.js table     prints the markdown table
  */
+import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -298,6 +299,23 @@ export interface Timing {
   readonly failureThreshold: number;
 }
 
+/** The timing the fault tests run the probe with. */
+export const FAST: Timing = { intervalMs: 300, timeoutMs: 1_000, failureThreshold: 3 };
+/** The scheduler's jitter on every delay (src/scheduler.ts). */
+export const JITTER = 0.1;
+/** Scheduling and sampling slack on a loaded 2-core machine. */
+export const SLACK_MS = 2_000;
+
+/** `serve` flags for a timing. */
+export function probeArgs(t: Timing): string[] {
+  return ['--interval', `${t.intervalMs}ms`, '--timeout', `${t.timeoutMs}ms`, '--failure-threshold', String(t.failureThreshold)];
+}
+
+/** Recovery bound: what is left of the cycle in flight, one interval with jitter, a healthy cycle, slack. */
+export function recoveryBound(t: Timing): number {
+  return t.timeoutMs + t.intervalMs * (1 + JITTER) + SLACK_MS;
+}
+
 export interface Measurement {
   readonly group: string;
   readonly fault: string;
@@ -381,6 +399,26 @@ export function summarise(obs: Observer, timing: Timing, spec: Pick<FaultSpec, '
     timing,
     ...(spec.notes ? { notes: spec.notes } : {}),
   };
+}
+
+/**
+ * What every fault must show, whatever its reason: failed cycles with only the
+ * expected reasons, each check and cycle within its timeout, no overlapping
+ * cycles, /livez always 200, /readyz 503 and back within `recoverWithinMs`;
+ * last, that readiness turned only after the failure threshold.
+ */
+export function assertSurvived(m: Measurement, expectedReasons: readonly string[], recoverWithinMs: number): void {
+  const t = m.timing;
+  assert.ok(m.failedCycles >= 1, `${m.fault}: no failed cycle was seen`);
+  assert.ok(m.reasons.length > 0 && m.reasons.every((r) => expectedReasons.includes(r)), `${m.fault}: reported ${m.reasons.join(', ')}, expected only ${expectedReasons.join(' or ')}`);
+  assert.ok(m.maxCheckMs <= t.timeoutMs + 500, `${m.fault}: a check took ${m.maxCheckMs} ms, timeout ${t.timeoutMs} ms`);
+  assert.ok(m.maxCycleMs <= t.timeoutMs + 1_000, `${m.fault}: a cycle took ${m.maxCycleMs} ms, timeout ${t.timeoutMs} ms`);
+  assert.equal(m.overlaps, 0, `${m.fault}: cycles overlapped`);
+  assert.ok(m.livezSamples > 0 && m.livezNon200 === 0, `${m.fault}: /livez answered non-200 ${m.livezNon200} of ${m.livezSamples} times`);
+  assert.notEqual(m.detectMs, null, `${m.fault}: /readyz never turned 503`);
+  assert.notEqual(m.recoverMs, null, `${m.fault}: /readyz never came back`);
+  assert.ok(m.recoverMs! <= recoverWithinMs, `${m.fault}: recovery took ${m.recoverMs} ms, expected within ${recoverWithinMs} ms`);
+  assert.ok(m.failuresAtFlip !== null && m.failuresAtFlip >= t.failureThreshold, `${m.fault}: readiness turned after ${m.failuresAtFlip} consecutive failed cycles (threshold ${t.failureThreshold}); cause: ${m.flipCause}`);
 }
 
 // ---------------------------------------------------------------------------

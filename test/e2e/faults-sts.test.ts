@@ -10,40 +10,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startWorld, type World } from '../../sandbox/world.js';
 import { ServeProcess } from '../helpers/process.js';
-import { HttpTap, measureFault, Observer, Results, sleep, summarise, type Measurement, type Timing } from './faults-harness.js';
+import { assertSurvived, FAST, HttpTap, JITTER, measureFault, Observer, probeArgs, recoveryBound, Results, SLACK_MS, sleep, summarise, type Timing } from './faults-harness.js';
 
-const TIMING: Timing = { intervalMs: 300, timeoutMs: 1_000, failureThreshold: 3 };
-const JITTER = 0.1;
-/** Scheduling and sampling slack on a loaded 2-core machine. */
-const SLACK_MS = 2_000;
+const TIMING: Timing = FAST;
 const results = new Results('faults-sts');
 
-function probeArgs(t: Timing): string[] {
-  return ['--interval', `${t.intervalMs}ms`, '--timeout', `${t.timeoutMs}ms`, '--failure-threshold', String(t.failureThreshold)];
-}
-
-/** What every STS fault must show, whatever its reason. */
-function assertSurvived(m: Measurement, expectedReasons: readonly string[], recoverWithinMs: number): void {
-  const t = m.timing;
-  assert.ok(m.failedCycles >= 1, `${m.fault}: no failed cycle was seen`);
-  assert.ok(m.reasons.length > 0 && m.reasons.every((r) => expectedReasons.includes(r)), `${m.fault}: reported ${m.reasons.join(', ')}, expected only ${expectedReasons.join(' or ')}`);
-  assert.ok(m.maxCheckMs <= t.timeoutMs + 500, `${m.fault}: a check took ${m.maxCheckMs} ms, timeout ${t.timeoutMs} ms`);
-  assert.ok(m.maxCycleMs <= t.timeoutMs + 1_000, `${m.fault}: a cycle took ${m.maxCycleMs} ms, timeout ${t.timeoutMs} ms`);
-  assert.equal(m.overlaps, 0, `${m.fault}: cycles overlapped`);
-  assert.ok(m.livezSamples > 0 && m.livezNon200 === 0, `${m.fault}: /livez answered non-200 ${m.livezNon200} of ${m.livezSamples} times`);
-  assert.notEqual(m.detectMs, null, `${m.fault}: /readyz never turned 503`);
-  assert.ok(m.failuresAtFlip !== null && m.failuresAtFlip >= t.failureThreshold, `${m.fault}: readiness turned after ${m.failuresAtFlip} consecutive failed cycles (threshold ${t.failureThreshold}); cause: ${m.flipCause}`);
-  assert.notEqual(m.recoverMs, null, `${m.fault}: /readyz never came back`);
-  assert.ok(m.recoverMs! <= recoverWithinMs, `${m.fault}: recovery took ${m.recoverMs} ms, expected within ${recoverWithinMs} ms`);
-}
 
 describe('STS faults against a running probe', () => {
   let world: World;
   let tap: HttpTap;
   let serve: ServeProcess;
   let obs: Observer;
-  /** Recovery: what is left of the cycle in flight, one interval with jitter, a healthy cycle, slack. */
-  const recoverWithin = TIMING.timeoutMs + TIMING.intervalMs * (1 + JITTER) + SLACK_MS;
+  const recoverWithin = recoveryBound(TIMING);
 
   before(async () => {
     world = await startWorld();

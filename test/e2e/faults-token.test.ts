@@ -1,0 +1,158 @@
+/**
+ * Token-file faults, end to end: a real `serve` process against the sandbox
+ * STS, reading a projected-volume directory this test owns (TokenDir: kubelet's
+ * `..data` atomic swap), filled with tokens from the sandbox issuer. The file
+ * is deleted, emptied, replaced by garbage, given a future `iat`, expired,
+ * made huge, swapped continuously mid-read (atomically, as kubelet does, and
+ * in place, as kubelet never does), and replaced by a FIFO.
+ * Measurements go to .tmp/reliability/faults-token.json.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { appendFile, mkdtemp, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startWorld, type World } from '../../sandbox/world.js';
+import { ServeProcess } from '../helpers/process.js';
+import { TokenDir } from '../helpers/tokens.js';
+import { assertSurvived, FAST, measureFault, Observer, pollFor, probeArgs, recoveryBound, Results, sleep, summarise } from './faults-harness.js';
+
+const TIMING = FAST;
+const results = new Results('faults-token');
+
+describe('token file faults against a running probe', () => {
+  let world: World;
+  let tokens: TokenDir;
+  let serve: ServeProcess;
+  let obs: Observer;
+  const fresh = () => world.mintToken();
+  const restore = async () => tokens.write(await fresh());
+
+  before(async () => {
+    world = await startWorld();
+    tokens = await TokenDir.create();
+    await restore();
+    serve = await ServeProcess.start({ ...world.env, AWS_WEB_IDENTITY_TOKEN_FILE: tokens.path, IRSA_PROBE_S3_BUCKET: '' }, probeArgs(TIMING));
+    obs = new Observer(serve);
+  });
+  after(async () => {
+    await serve?.stop();
+    await tokens?.remove();
+    await world?.stop();
+  });
+
+  const nowS = () => Math.floor(Date.now() / 1000);
+  const faults: ReadonlyArray<{ fault: string; on: () => Promise<void>; reasons: string[] }> = [
+    { fault: 'token file deleted', on: () => rm(join(tokens.dir, '..data'), { force: true }), reasons: ['token:token_missing'] },
+    { fault: 'token file emptied', on: () => tokens.write(''), reasons: ['token:token_malformed'] },
+    { fault: 'token file replaced by garbage', on: () => tokens.write('this is not a JWT\n'), reasons: ['token:token_malformed'] },
+    { fault: 'token issued in the future (iat +1 h)', on: async () => tokens.write(await world.mintToken({ issuedAt: nowS() + 3600 })), reasons: ['token:token_malformed'] },
+    { fault: 'token expired (kubelet stopped rotating)', on: async () => tokens.write(await world.mintToken({ issuedAt: nowS() - 7200, lifetimeSeconds: 3600 })), reasons: ['token:token_expired'] },
+    { fault: 'token file of 10 MB', on: () => tokens.write('a'.repeat(10 * 1024 * 1024)), reasons: ['token:token_malformed'] },
+  ];
+
+  for (const f of faults) {
+    test(`survives: ${f.fault}`, async () => {
+      const m = results.add(await measureFault(obs, TIMING, { group: 'token', fault: f.fault, apply: f.on, clear: restore }));
+      assertSurvived(m, f.reasons, recoveryBound(TIMING));
+    });
+  }
+
+  test('a token swapped atomically (kubelet ..data rename) every few ms never fails a cycle', async () => {
+    await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
+    const pool = await Promise.all(Array.from({ length: 16 }, () => fresh()));
+    const t0 = Date.now();
+    let swaps = 0;
+    const storm = (async () => {
+      while (Date.now() - t0 < 3_000) {
+        await tokens.write(pool[swaps % pool.length]!);
+        swaps += 1;
+      }
+    })();
+    const seen = await obs.watch(3_000);
+    await storm;
+    const t1 = Date.now();
+    const m = results.add({ ...summarise(obs, TIMING, { group: 'token', fault: `token swapped atomically ${swaps} times in 3 s`, notes: 'kubelet AtomicWriter: new ..<timestamp> dir, ..data symlink renamed over' }, { t0, t1 }) });
+    assert.ok(swaps >= 100, `only ${swaps} swaps`);
+    assert.ok(m.cyclesDuringFault >= 4, `only ${m.cyclesDuringFault} cycles`);
+    assert.equal(m.failedCycles, 0, `failed cycles during atomic swaps: ${m.reasons.join(', ')}`);
+    assert.ok(seen.every((s) => s.ready), 'readiness dropped during atomic swaps');
+  });
+
+  test('a token rewritten in place (truncate, then two writes) fails at worst as token_malformed, and recovers', async () => {
+    await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
+    const file = await realpath(tokens.path);
+    const pool = await Promise.all(Array.from({ length: 8 }, () => fresh()));
+    const t0 = Date.now();
+    let rewrites = 0;
+    const storm = (async () => {
+      while (Date.now() - t0 < 3_000) {
+        const token = pool[rewrites % pool.length]!;
+        await writeFile(file, '');
+        await appendFile(file, token.slice(0, 300));
+        await appendFile(file, token.slice(300));
+        rewrites += 1;
+      }
+    })();
+    await obs.watch(3_000);
+    await storm;
+    const t1 = Date.now();
+    const up = await obs.until('/readyz 200 after the in-place rewrites', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
+    const flip = obs.samplesIn(t0, t1).find((s) => !s.ready);
+    const m = results.add(summarise(obs, TIMING, { group: 'token', fault: `token rewritten in place ${rewrites} times in 3 s`, notes: 'not what kubelet does: readers may see an empty or half-written file' }, { t0, t1, up, ...(flip ? { flip } : {}) }));
+    assert.ok(m.reasons.every((r) => r === 'token:token_malformed' || r === 'sts:oidc_key_unavailable' || r === 'sts:sts_error'), m.reasons.join(', '));
+    assert.ok(m.maxCycleMs <= TIMING.timeoutMs + 1_000);
+    assert.equal(m.overlaps, 0);
+    assert.equal(m.livezNon200, 0);
+    assert.ok(m.recoverMs! <= recoveryBound(TIMING), `recovery took ${m.recoverMs} ms`);
+  });
+
+  test('a FIFO in place of the token fails the check within its timeout, the probe recovers, and SIGTERM still exits', async () => {
+    await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
+    const fifoDir = await mkdtemp(join(tmpdir(), 'irsa-fifo-'));
+    const fifo = join(fifoDir, 'token');
+    execFileSync('mkfifo', [fifo]);
+    const release = () => {
+      // Readers blocked in open(2) on the FIFO hold libuv pool threads until a writer opens it.
+      for (let i = 0; i < 10; i++) {
+        try {
+          closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+        } catch {
+          return;
+        }
+      }
+    };
+    try {
+      const t0 = Date.now();
+      await symlink(fifoDir, join(tokens.dir, '..fifo_tmp'));
+      await rename(join(tokens.dir, '..fifo_tmp'), join(tokens.dir, '..data'));
+      // More failed cycles than libuv has pool threads (4).
+      await pollFor('six failed cycles with the FIFO in place', async () => {
+        await obs.sample();
+        return obs.reportsIn(t0).filter((r) => !r.ok).length >= 6 ? true : undefined;
+      }, 30_000);
+      const t1 = Date.now();
+      await restore();
+      let up;
+      try {
+        up = await obs.until('/readyz 200 after the FIFO is replaced by a token', (s) => s.ready && s.status.lastReport?.ok === true, recoveryBound(TIMING) + 5_000);
+      } catch {
+        up = undefined;
+      }
+      const flip = obs.samplesIn(t0, t1).find((s) => !s.ready);
+      const m = results.add(summarise(obs, TIMING, { group: 'token', fault: 'token replaced by a FIFO (open blocks)' }, { t0, t1, ...(up ? { up } : {}), ...(flip ? { flip } : {}) }));
+      assert.ok(m.maxCycleMs <= TIMING.timeoutMs + 1_000, `a cycle took ${m.maxCycleMs} ms`);
+      assert.equal(m.livezNon200, 0);
+      assert.ok(m.reasons.every((r) => r.startsWith('token:')), m.reasons.join(', '));
+      assert.notEqual(m.recoverMs, null, 'the probe never recovered once the FIFO was replaced by a valid token: readTokenFile blocks in open(2) on a FIFO, and the blocked reads exhaust the libuv thread pool');
+      const stopped = await serve.stop();
+      assert.ok(stopped.ms <= 2_000, `SIGTERM took ${stopped.ms} ms to stop the probe`);
+    } finally {
+      release();
+      await rm(fifoDir, { recursive: true, force: true });
+      if (serve.child.exitCode === null && serve.child.signalCode === null) await serve.stop();
+    }
+  });
+});
