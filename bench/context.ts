@@ -25,11 +25,15 @@ export interface Params {
   readonly stsScaledSeconds: number;
   /** Cycles per V8-flag variant of the memory run (0: not run). */
   readonly variantCycles: number;
+  /** Rounds of the module-load measurements. */
+  readonly moduleRounds: number;
+  /** autocannon connection counts; the first gives the figures. */
+  readonly connections: readonly number[];
 }
 
 export const PARAMS: Record<Mode, Params> = {
-  quick: { oneShotRuns: 5, startRuns: 5, cycles: 500, memoryFromCycle: 100, idleSeconds: 10, loadSeconds: 5, stsScaledSeconds: 45, variantCycles: 0 },
-  full: { oneShotRuns: 15, startRuns: 15, cycles: 5000, memoryFromCycle: 500, idleSeconds: 60, loadSeconds: 20, stsScaledSeconds: 240, variantCycles: 1000 },
+  quick: { oneShotRuns: 5, startRuns: 5, cycles: 500, memoryFromCycle: 100, idleSeconds: 10, loadSeconds: 5, stsScaledSeconds: 40, variantCycles: 0, moduleRounds: 3, connections: [1] },
+  full: { oneShotRuns: 15, startRuns: 15, cycles: 5000, memoryFromCycle: 500, idleSeconds: 60, loadSeconds: 20, stsScaledSeconds: 240, variantCycles: 1000, moduleRounds: 5, connections: [1, 10] },
 };
 
 export interface BenchContext {

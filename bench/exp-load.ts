@@ -14,13 +14,6 @@ import { startBareServer, startProbe, type ServerProcess } from './server-proces
 
 export const READYZ_RATE = 2000;
 export const METRICS_RATE = 50;
-/**
- * autocannon's rate limit lets each connection send its share of a second's
- * requests back to back, then wait for the next second. One connection: the
- * server is busy through the burst but no request waits behind another (a
- * scraper, a prober). Ten: each request can queue behind nine.
- */
-export const CONNECTIONS = [1, 10] as const;
 const SETTLE_MS = 5000;
 
 export interface IdleCpu {
@@ -90,13 +83,13 @@ export async function loadExperiment(ctx: BenchContext, cpuPerCycle: number): Pr
     const cycles0 = await probe.metric('irsa_probe_cycles_total');
     const cpu0 = cpuSeconds(probe.pid);
     const runs: LoadResult[] = [];
-    for (const connections of CONNECTIONS) {
+    for (const connections of ctx.params.connections) {
       for (const [path, rate] of [['/livez', READYZ_RATE], ['/readyz', READYZ_RATE], ['/metrics', METRICS_RATE]] as const) runs.push(await measured(ctx, probe, path, rate, connections));
     }
     const loadCpuSeconds = cpuSeconds(probe.pid) - cpu0;
     const sts1 = (await ctx.sandbox.stsCounts()).total;
     const scheduledCycles = (await probe.metric('irsa_probe_cycles_total')) - cycles0;
-    const primary = (path: string): LoadResult => runs.find((r) => r.connections === CONNECTIONS[0] && r.url.endsWith(path))!;
+    const primary = (path: string): LoadResult => runs.find((r) => r.connections === ctx.params.connections[0] && r.url.endsWith(path))!;
     return {
       runs,
       livez: primary('/livez'),

@@ -4,6 +4,16 @@ import { TARGETS, type Results } from './results.js';
 
 type Explain = (r: Results) => string;
 
+/** CPU above the baseline of importing one module row, formatted; '?' when not measured. */
+function importCpu(r: Results, id: string): string {
+  const m = r.modules.find((x) => x.id === id);
+  return m === undefined ? '?' : fmtCpu(m.extraCpuSeconds);
+}
+
+function loadBreakdown(r: Results): string {
+  return `importing \`dist/src/main.js\` alone costs ${importCpu(r, 'main')} above an empty ES module; alone, \`express\` costs ${importCpu(r, 'express')}, \`prom-client\` ${importCpu(r, 'prom-client')}, the whole of \`jose\` ${importCpu(r, 'jose')} (its three decode modules: ${importCpu(r, 'jose-decode')}), \`@aws-sdk/client-sts\` ${importCpu(r, 'client-sts')} and \`@aws-sdk/credential-provider-node\` ${importCpu(r, 'chain')}`;
+}
+
 function bestVariant(r: Results): string {
   if (r.variants.length === 0) return 'The full run measures V8-flag variants of this run (see the table below).';
   const lines = r.variants.map((v) => `\`NODE_OPTIONS="${v.steady.nodeOptions}"\`: ${fmtMiB(v.steady.rssEndBytes)} after ${v.steady.cycles} cycles at ${fmtCpu(v.steady.cpuSecondsPerCycle)} per cycle (bare server under the same flags ${fmtMiB(v.floor.rss.median)})`);
@@ -14,7 +24,7 @@ const EXPLAIN: Record<string, Explain> = {
   'exec-cpu': (r) =>
     `A cycle costs ${fmtCpu(r.steady.cpuSecondsPerCycle)}: reading and decoding the token, one signed GetCallerIdentity through the AWS SDK's middleware stack (SigV4, XML parsing), and updating the report, health and metrics. Proposed: profile a cycle (\`node --cpu-prof\`) and trim what repeats per cycle without need (e.g. re-creating SDK commands or clients, rendering the status report eagerly).`,
   'check-cpu': (r) =>
-    `A one-shot \`check\` is dominated by start-up: \`node -e ''\` alone takes ${fmtCpu(r.oneShot.nodeEmpty.cpuSeconds.median)}, and loading the AWS SDK modules (client-sts, credential-provider-node, and their smithy dependencies) plus prom-client and express is most of the rest; it also resolves the default chain (a second AssumeRoleWithWebIdentity). Proposed: in \`check\`, skip loading express and prom-client (not needed to print a report), lazy-import the chain provider only when the chain check runs, and ship the image with a V8 compile cache (Node ≥ 22: \`module.enableCompileCache()\`), which cuts module compilation on every start.`,
+    `A one-shot \`check\` (${fmtCpu(r.oneShot.check.cpuSeconds.median)}) is almost all start-up: ${loadBreakdown(r)}. The cycle itself is a few milliseconds (see \`serve\`'s CPU per cycle), though \`check\` does 4 STS calls where the CLI, with its credential cache, does 1. Proposed (src/, for the lead): import \`./server.js\` (express) in main.ts only for \`serve\` (\`await import\`), since \`check\` never serves; import \`decodeJwt\`/\`decodeProtectedHeader\`/\`errors\` from \`jose/jwt/decode\`, \`jose/decode/protected_header\` and \`jose/errors\` instead of \`jose\` in src/token-file.ts; do not import prom-client in \`check\` (metrics are never served); and in the Node 24 image enable the module compile cache (\`module.enableCompileCache()\` or \`NODE_COMPILE_CACHE\`), which removes most compilation from every later start.`,
   'check-memory': (r) =>
     `\`check\` peaks at ${fmtMiB(r.oneShot.check.maxRssBytes.median)} against the CLI's ${fmtMiB(r.oneShot.aws.maxRssBytes.median)}; the bare runtime (\`node -e ''\`) already peaks at ${fmtMiB(r.oneShot.nodeEmpty.maxRssBytes.median)}, so the probe's share is ${fmtMiB(r.oneShot.check.maxRssBytes.median - r.oneShot.nodeEmpty.maxRssBytes.median)}: the SDK's code and the young generation filling up during start-up. Proposed: the same lazy loading as for CPU, and \`--max-semi-space-size=1\` (young generation 1 MiB per semi-space instead of up to 16 MiB) for short-lived processes.`,
   'serve-rss': (r) =>
@@ -22,7 +32,7 @@ const EXPLAIN: Record<string, Explain> = {
   'serve-growth': (r) =>
     `RSS rose ${fmtMiB(r.steady.rssEndBytes - r.steady.rssFromBytes)} between cycle ${r.steady.memoryFromCycle} and ${r.steady.cycles}. Early in a run most of that is V8 growing the heap and its young generation to a steady size, not a leak; ${r.mode === 'quick' ? 'the quick mode stops at 500 cycles, before the heap settles, so its growth figure overstates: the full run measures 500→5,000.' : 'a leak shows as heap-used rising in proportion to cycles: compare heap used at the end with a heap snapshot after more cycles.'} Proposed: \`--max-semi-space-size=1\` caps the young generation's part of the growth; take two heap snapshots (\`--heapsnapshot-signal=SIGUSR2\`) 5,000 cycles apart and compare retained sizes.`,
   'start-to-ready': (r) =>
-    `Start to ready takes ${r.startup.readyMs.median.toFixed(0)} ms; \`node -e ''\` alone takes ${r.startup.nodeEmptyMs.median.toFixed(0)} ms. The rest is module loading (AWS SDK, express, prom-client, jose) and the first cycle: AssumeRoleWithWebIdentity, GetCallerIdentity, and the SDK chain's own AssumeRoleWithWebIdentity and GetCallerIdentity. Proposed: run the sts check before loading the chain provider, load express/prom-client while the first cycle waits on STS, and use Node's compile cache in the image.`,
+    `Start to ready takes ${r.startup.readyMs.median.toFixed(0)} ms: ${r.startup.listeningMs.median.toFixed(0)} ms until \`serve\` listens (\`node -e ''\` alone: ${r.startup.nodeEmptyMs.median.toFixed(0)} ms), then ${(r.startup.readyMs.median - r.startup.listeningMs.median).toFixed(0)} ms for the first cycle (AssumeRoleWithWebIdentity, GetCallerIdentity, and the SDK chain's own AssumeRoleWithWebIdentity and GetCallerIdentity, plus loading the chain provider). Loading is the larger part: ${loadBreakdown(r)}. Proposed: replace the whole-\`jose\` import with its decode modules, start the first cycle before express and prom-client are loaded (the cycle waits on STS while they load), and enable Node's module compile cache in the image.`,
   'readyz-load': (r) =>
     `/readyz p99 was ${r.load.readyz.p99Ms.toFixed(3)} ms against /livez's ${r.load.livez.p99Ms.toFixed(3)} ms under the same load: ${r.load.readyz.p99Ms <= r.load.livez.p99Ms * 1.5 ? 'both paths are equally slow, so the tail is the machine (2 cores shared by the load generator, the server and other work), not the handler.' : 'the readiness handler itself is slower than liveness; profile it under load.'} Proposed: re-run on an idle machine before changing code.`,
   'extra-sts': () => 'Probe traffic caused STS calls: an HTTP handler must never trigger a cycle. Find the handler that calls the probe (DESIGN.md §1: handlers only read the last report).',

@@ -120,6 +120,17 @@ function cpuPerHour(r: Results): string {
   return ['### CPU per pod per hour', '', table(['what', 'CPU per hour', 'vs serve'], rows), '', "The exec probe's figure leaves out kubelet's and the container runtime's own cost of each exec, so it is a lower bound."].join('\n');
 }
 
+function modulesSection(r: Results): string {
+  const rows = r.modules.map((m) => [m.label, range(m.cpuSeconds, fmtCpu), m.id === 'base' ? '—' : fmtCpu(m.extraCpuSeconds), range(m.maxRssBytes, fmtMiB), m.id === 'base' ? '—' : fmtMiB(m.extraRssBytes)]);
+  return [
+    '### What loading each dependency costs',
+    '',
+    `\`node --input-type=module -e "await import('…')"\` from the repository root under GNU time, ${r.modules[0]?.cpuSeconds.n ?? 0} interleaved rounds; "above baseline" subtracts the same command importing nothing. Rows overlap (the AWS SDK packages share their smithy core), so they do not add up to the \`main.js\` row.`,
+    '',
+    table(['import', 'CPU', 'above baseline', 'peak RSS', 'above baseline'], rows),
+  ].join('\n');
+}
+
 function startupSection(r: Results): string {
   const s = r.startup;
   return [
@@ -211,6 +222,8 @@ export function renderMarkdown(r: Results): string {
     '## Details',
     '',
     oneShotSection(r),
+    '',
+    modulesSection(r),
     '',
     steadySection(r),
     '',

@@ -7,6 +7,7 @@ import type { OneShotResult } from './exp-oneshot.js';
 import type { StartupResult } from './exp-startup.js';
 import type { SteadyResult } from './exp-steady.js';
 import type { StsRateResult } from './exp-sts-rate.js';
+import type { ModuleCost } from './exp-modules.js';
 import type { Machine } from './machine.js';
 
 export interface Variant {
@@ -32,6 +33,7 @@ export interface Results {
   readonly load: LoadExperiment;
   readonly stsRate: StsRateResult;
   readonly image: ImageResult;
+  readonly modules: readonly ModuleCost[];
 }
 
 export const MiB = 2 ** 20;

@@ -19,6 +19,7 @@ import { PARAMS, processEnv, type BenchContext, type Mode } from './context.js';
 import { bareFloor } from './exp-floor.js';
 import { imageFigures } from './exp-image.js';
 import { loadExperiment } from './exp-load.js';
+import { moduleCosts } from './exp-modules.js';
 import { oneShot } from './exp-oneshot.js';
 import { startup } from './exp-startup.js';
 import { steadyState } from './exp-steady.js';
@@ -61,6 +62,8 @@ const log = (line: string): void => void process.stderr.write(`[bench ${new Date
 async function measure(ctx: BenchContext): Promise<Omit<Results, 'machine' | 'awsCli' | 'gnuTime' | 'startedAt' | 'seconds' | 'loadAverageStart' | 'loadAverageEnd'>> {
   log('one-shot processes: aws sts get-caller-identity, irsa-probe check, node -e ""');
   const oneShotResult = await oneShot(ctx);
+  log('module load costs');
+  const modules = await moduleCosts(ctx, ctx.params.moduleRounds);
   log('start to ready');
   const startupResult = await startup(ctx);
   log(`serve at 100 ms for ${ctx.params.cycles} cycles`);
@@ -77,7 +80,7 @@ async function measure(ctx: BenchContext): Promise<Omit<Results, 'machine' | 'aw
   const load = await loadExperiment(ctx, steady.cpuSecondsPerCycle);
   log(`STS calls per hour on a 1/120 clock for ${ctx.params.stsScaledSeconds} s`);
   const sts = await stsRate(ctx);
-  return { mode: ctx.mode, params: ctx.params, oneShot: oneShotResult, steady, floor, variants, startup: startupResult, load, stsRate: sts, image: await imageFigures() };
+  return { mode: ctx.mode, params: ctx.params, oneShot: oneShotResult, steady, floor, variants, startup: startupResult, load, stsRate: sts, image: await imageFigures(), modules };
 }
 
 async function runBench(cli: Cli, children: Children, dir: string): Promise<Results> {

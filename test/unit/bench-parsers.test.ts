@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseContainerFigures } from '../../bench/exp-image.js';
+import { importScript, MODULE_ROWS } from '../../bench/exp-modules.js';
 import { cpuSeconds, memory, parseStat, parseStatus } from '../../bench/proc.js';
 import { sampleValue } from '../../bench/prom.js';
 import { parseCli } from '../../bench/run.js';
@@ -125,5 +126,17 @@ describe('bench command line', () => {
     assert.ok(cli !== 'help' && cli.out === '/tmp/x.md');
     assert.throws(() => parseCli(['--fast']), /Unknown option/);
     assert.equal(parseCli(['--help']), 'help');
+  });
+});
+
+describe('bench module-load rows', () => {
+  it('imports each specifier in order, or nothing for the baseline', () => {
+    assert.equal(importScript([]), 'await 0');
+    assert.equal(importScript(['jose/jwt/decode', 'jose/errors']), 'await import("jose/jwt/decode"); await import("jose/errors");');
+  });
+
+  it('starts with the baseline and names every row uniquely', () => {
+    assert.deepEqual(MODULE_ROWS[0]?.specifiers, []);
+    assert.equal(new Set(MODULE_ROWS.map((r) => r.id)).size, MODULE_ROWS.length);
   });
 });
