@@ -436,21 +436,39 @@ export class Results<T = Measurement> {
   }
 }
 
+/** A measured event that is not a fault window (shutdown, soak, hostile HTTP): what happened and how long it took. */
+export interface EventRow {
+  readonly group: string;
+  readonly event: string;
+  readonly outcome: string;
+  readonly ms: number | null;
+}
+
 const ms = (v: number | null | undefined): string => (v === null || v === undefined ? 'n/a' : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
 
-/** The markdown table of every fault measurement found in RESULTS_DIR. */
-export function renderTable(dir = RESULTS_DIR): string {
-  const rows: Measurement[] = [];
+function readRows(dir: string): unknown[] {
+  const rows: unknown[] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const data = JSON.parse(readFileSync(join(dir, file), 'utf8')) as unknown;
-    if (Array.isArray(data)) rows.push(...(data as Measurement[]).filter((r) => typeof r === 'object' && r !== null && 'fault' in r && 'detectMs' in r));
+    if (Array.isArray(data)) rows.push(...data.filter((r) => typeof r === 'object' && r !== null));
   }
+  return rows;
+}
+
+/** The markdown tables of every measurement found in RESULTS_DIR: fault windows, then events. */
+export function renderTable(dir = RESULTS_DIR): string {
+  const all = readRows(dir);
+  const faults = all.filter((r): r is Measurement => 'fault' in (r as object) && 'detectMs' in (r as object));
+  const events = all.filter((r): r is EventRow => 'event' in (r as object) && 'outcome' in (r as object));
   const head = '| group | fault | probe reported | detect (fault on → /readyz 503) | failed cycles at flip | recover (fault off → /readyz 200) | longest cycle / check (timeout) | /livez non-200 | overlapping cycles |\n|---|---|---|---|---|---|---|---|---|';
-  const lines = rows.map((r) => {
+  const lines = faults.map((r) => {
     const flip = r.failuresAtFlip === null ? 'no flip' : r.failuresAtFlip === 0 ? `0 (${r.flipCause?.split(',')[0] ?? 'stale'})` : String(r.failuresAtFlip);
-    return `| ${r.group} | ${r.fault} | ${r.reasons.join(', ') || '—'} | ${ms(r.detectMs)} | ${flip} | ${ms(r.recoverMs)} | ${ms(r.maxCycleMs)} / ${ms(r.maxCheckMs)} (${ms(r.timing.timeoutMs)}) | ${r.livezNon200}/${r.livezSamples} | ${r.overlaps} |`;
+    const notes = r.notes ? ` (${r.notes})` : '';
+    return `| ${r.group} | ${r.fault}${notes} | ${r.reasons.join(', ') || '—'} | ${ms(r.detectMs)} | ${flip} | ${ms(r.recoverMs)} | ${ms(r.maxCycleMs)} / ${ms(r.maxCheckMs)} (${ms(r.timing.timeoutMs)}) | ${r.livezNon200}/${r.livezSamples} | ${r.overlaps} |`;
   });
-  return [head, ...lines].join('\n');
+  const eventHead = '| group | event | what the probe did | time |\n|---|---|---|---|';
+  const eventLines = events.map((e) => `| ${e.group} | ${e.event} | ${e.outcome} | ${ms(e.ms)} |`);
+  return [head, ...lines, '', eventHead, ...eventLines].join('\n');
 }
 
 const isEntry = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
