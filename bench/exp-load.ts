@@ -16,6 +16,11 @@ export const READYZ_RATE = 2000;
 export const METRICS_RATE = 50;
 const SETTLE_MS = 5000;
 
+/** One measured load run, with the server's CPU per request over it. */
+export interface LoadRun extends LoadResult {
+  readonly serverCpuMsPerRequest: number;
+}
+
 export interface IdleCpu {
   readonly what: string;
   readonly cpuMsPerSecond: number;
@@ -23,10 +28,10 @@ export interface IdleCpu {
 
 export interface LoadExperiment {
   /** Every run, per path and connection count. */
-  readonly runs: readonly LoadResult[];
-  readonly livez: LoadResult;
-  readonly readyz: LoadResult;
-  readonly metrics: LoadResult;
+  readonly runs: readonly LoadRun[];
+  readonly livez: LoadRun;
+  readonly readyz: LoadRun;
+  readonly metrics: LoadRun;
   /** CPU seconds per second of serve while idle between cycles at the default interval. */
   readonly idleCpuPerSecond: number;
   readonly idle: readonly IdleCpu[];
@@ -37,13 +42,17 @@ export interface LoadExperiment {
   /** STS calls beyond one per scheduled cycle. */
   readonly extraStsCalls: number;
   readonly loadCpuSeconds: number;
+  /** /metrics of a bare server holding only prom-client's default metrics, same rate, first connection count. */
+  readonly defaultMetricsOnly: LoadRun;
 }
 
-async function measured(ctx: BenchContext, probe: ServerProcess, path: string, rate: number, connections: number): Promise<LoadResult> {
+async function measured(ctx: BenchContext, probe: ServerProcess, path: string, rate: number, connections: number): Promise<LoadRun> {
   await runLoad({ url: probe.url(path), ratePerSecond: rate, seconds: Math.max(1, Math.round(ctx.params.loadSeconds / 5)), connections });
+  const cpu0 = cpuSeconds(probe.pid);
   const result = await runLoad({ url: probe.url(path), ratePerSecond: rate, seconds: ctx.params.loadSeconds, connections });
-  ctx.log(`${path} at ${rate}/s over ${connections} connection(s): p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms, ${result.achievedRate.toFixed(0)}/s achieved, non-2xx ${result.non2xx}, errors ${result.errors}`);
-  return result;
+  const serverCpuMsPerRequest = ((cpuSeconds(probe.pid) - cpu0) * 1000) / result.responses;
+  ctx.log(`${path} at ${rate}/s over ${connections} connection(s): p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms, ${result.achievedRate.toFixed(0)}/s achieved, non-2xx ${result.non2xx}, errors ${result.errors}, ${serverCpuMsPerRequest.toFixed(3)} CPU-ms per request`);
+  return { ...result, serverCpuMsPerRequest };
 }
 
 /**
@@ -74,6 +83,15 @@ async function idleCpu(ctx: BenchContext, probe: ServerProcess, cpuPerCycle: num
   }
 }
 
+async function bareMetrics(ctx: BenchContext): Promise<LoadRun> {
+  const bare = await startBareServer(ctx.children, ctx.probeEnv, 10);
+  try {
+    return await measured(ctx, bare, '/metrics', METRICS_RATE, ctx.params.connections[0]!);
+  } finally {
+    await ctx.children.stop(bare.child);
+  }
+}
+
 export async function loadExperiment(ctx: BenchContext, cpuPerCycle: number): Promise<LoadExperiment> {
   const probe = await startProbe(ctx.children, ctx.probeEnv);
   try {
@@ -82,14 +100,15 @@ export async function loadExperiment(ctx: BenchContext, cpuPerCycle: number): Pr
     const sts0 = (await ctx.sandbox.stsCounts()).total;
     const cycles0 = await probe.metric('irsa_probe_cycles_total');
     const cpu0 = cpuSeconds(probe.pid);
-    const runs: LoadResult[] = [];
+    const runs: LoadRun[] = [];
     for (const connections of ctx.params.connections) {
       for (const [path, rate] of [['/livez', READYZ_RATE], ['/readyz', READYZ_RATE], ['/metrics', METRICS_RATE]] as const) runs.push(await measured(ctx, probe, path, rate, connections));
     }
     const loadCpuSeconds = cpuSeconds(probe.pid) - cpu0;
     const sts1 = (await ctx.sandbox.stsCounts()).total;
     const scheduledCycles = (await probe.metric('irsa_probe_cycles_total')) - cycles0;
-    const primary = (path: string): LoadResult => runs.find((r) => r.connections === ctx.params.connections[0] && r.url.endsWith(path))!;
+    const defaultMetricsOnly = await bareMetrics(ctx);
+    const primary = (path: string): LoadRun => runs.find((r) => r.connections === ctx.params.connections[0] && r.url.endsWith(path))!;
     return {
       runs,
       livez: primary('/livez'),
@@ -102,6 +121,7 @@ export async function loadExperiment(ctx: BenchContext, cpuPerCycle: number): Pr
       scheduledCycles,
       extraStsCalls: sts1 - sts0 - scheduledCycles,
       loadCpuSeconds,
+      defaultMetricsOnly,
     };
   } finally {
     await ctx.children.stop(probe.child);

@@ -17,7 +17,8 @@ export interface Figure {
 
 export const fmtMiB = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
 export const fmtMs = (ms: number, digits = 0): string => `${ms.toFixed(digits)} ms`;
-export const fmtCpu = (s: number): string => (s >= 0.1 ? `${s.toFixed(2)} CPU-s` : `${(s * 1000).toFixed(2)} CPU-ms`);
+/** CPU seconds; milliseconds below 0.1 s, whole ones from 10 ms (single GNU time readings have 10 ms resolution). */
+export const fmtCpu = (s: number): string => (s >= 0.1 ? `${s.toFixed(2)} CPU-s` : `${(s * 1000).toFixed(s >= 0.01 ? 0 : 2)} CPU-ms`);
 export const fmtX = (x: number | undefined, digits = 2): string => (x === undefined ? 'n/a' : `${x.toFixed(digits)}×`);
 
 function verdict(met: boolean, miss: () => string): Pick<Figure, 'met' | 'miss'> {

@@ -10,6 +10,16 @@ function importCpu(r: Results, id: string): string {
   return m === undefined ? '?' : fmtCpu(m.extraCpuSeconds);
 }
 
+function importRss(r: Results, id: string): string {
+  const m = r.modules.find((x) => x.id === id);
+  return m === undefined ? '?' : fmtMiB(m.maxRssBytes.median);
+}
+
+function importRssExtra(r: Results, id: string): string {
+  const m = r.modules.find((x) => x.id === id);
+  return m === undefined ? '?' : fmtMiB(m.extraRssBytes);
+}
+
 function loadBreakdown(r: Results): string {
   return `importing \`dist/src/main.js\` alone costs ${importCpu(r, 'main')} above an empty ES module; alone, \`express\` costs ${importCpu(r, 'express')}, \`prom-client\` ${importCpu(r, 'prom-client')}, the whole of \`jose\` ${importCpu(r, 'jose')} (its three decode modules: ${importCpu(r, 'jose-decode')}), \`@aws-sdk/client-sts\` ${importCpu(r, 'client-sts')} and \`@aws-sdk/credential-provider-node\` ${importCpu(r, 'chain')}`;
 }
@@ -26,7 +36,7 @@ const EXPLAIN: Record<string, Explain> = {
   'check-cpu': (r) =>
     `A one-shot \`check\` (${fmtCpu(r.oneShot.check.cpuSeconds.median)}) is almost all start-up: ${loadBreakdown(r)}. The cycle itself is a few milliseconds (see \`serve\`'s CPU per cycle), though \`check\` does 4 STS calls where the CLI, with its credential cache, does 1. Proposed (src/, for the lead): import \`./server.js\` (express) in main.ts only for \`serve\` (\`await import\`), since \`check\` never serves; import \`decodeJwt\`/\`decodeProtectedHeader\`/\`errors\` from \`jose/jwt/decode\`, \`jose/decode/protected_header\` and \`jose/errors\` instead of \`jose\` in src/token-file.ts; do not import prom-client in \`check\` (metrics are never served); and in the Node 24 image enable the module compile cache (\`module.enableCompileCache()\` or \`NODE_COMPILE_CACHE\`), which removes most compilation from every later start.`,
   'check-memory': (r) =>
-    `\`check\` peaks at ${fmtMiB(r.oneShot.check.maxRssBytes.median)} against the CLI's ${fmtMiB(r.oneShot.aws.maxRssBytes.median)}; the bare runtime (\`node -e ''\`) already peaks at ${fmtMiB(r.oneShot.nodeEmpty.maxRssBytes.median)}, so the probe's share is ${fmtMiB(r.oneShot.check.maxRssBytes.median - r.oneShot.nodeEmpty.maxRssBytes.median)}: the SDK's code and the young generation filling up during start-up. Proposed: the same lazy loading as for CPU, and \`--max-semi-space-size=1\` (young generation 1 MiB per semi-space instead of up to 16 MiB) for short-lived processes.`,
+    `\`check\` peaks at ${fmtMiB(r.oneShot.check.maxRssBytes.median)} against the CLI's ${fmtMiB(r.oneShot.aws.maxRssBytes.median)}; the bare runtime (\`node -e ''\`) already peaks at ${fmtMiB(r.oneShot.nodeEmpty.maxRssBytes.median)}, and importing \`dist/src/main.js\` without running anything peaks at ${importRss(r, 'main')}: the peak is the loaded code, not the cycle. Alone, \`express\` adds ${importRssExtra(r, 'express')}, \`prom-client\` ${importRssExtra(r, 'prom-client')}, the whole of \`jose\` ${importRssExtra(r, 'jose')} (its decode modules ${importRssExtra(r, 'jose-decode')}), \`@aws-sdk/client-sts\` ${importRssExtra(r, 'client-sts')}. Proposed: the same import changes as for CPU (express and prom-client out of \`check\`, jose's decode modules only) bring \`check\` under the CLI.`,
   'serve-rss': (r) =>
     `The bare Node.js server is ${fmtMiB(r.floor.rss.median)} on this machine, leaving ${fmtMiB(TARGETS.rssBytes - r.floor.rss.median)} for the probe within the 60 MiB target; \`serve\` uses ${fmtMiB(r.steady.rssEndBytes - r.floor.rss.median)} above the floor. Its V8 heap holds ${r.steady.heapUsedBytes === undefined ? '?' : fmtMiB(r.steady.heapUsedBytes)} used of ${r.steady.heapTotalBytes === undefined ? '?' : fmtMiB(r.steady.heapTotalBytes)} reserved: loaded code of the AWS SDK (STS client, the default credential chain with its SSO/INI/process/IMDS providers), express, prom-client and jose, plus a young generation sized for throughput (semi-spaces grow to 16 MiB). ${bestVariant(r)} Proposed, in order of effect per effort: set \`NODE_OPTIONS="--max-semi-space-size=1"\` in the image (a sidecar allocates little; costs some GC CPU); measure \`--jitless\` (interpreted code, no JIT code space; this workload is I/O-bound); drop express for the four GET routes (node:http is already used for /readyz and /livez); load \`@aws-sdk/credential-provider-node\` only for the chain check or replace it with the web-identity provider alone for IRSA pods; and state the request as measured (the chart's 112Mi request already follows the measurement).`,
   'serve-growth': (r) =>

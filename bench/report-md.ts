@@ -1,5 +1,6 @@
 /** Renders one run's Results as bench/RESULTS.md. */
 import { figures, fmtCpu, fmtMiB, fmtMs, fmtX, type Figure } from './figures.js';
+import { findings } from './findings.js';
 import { misses } from './misses.js';
 import { cpuPerDefaultCycle, DEFAULT_INTERVAL_S, KUBELET_PERIOD_S, type Results } from './results.js';
 import { ratio, type Summary } from './stats.js';
@@ -142,7 +143,7 @@ function startupSection(r: Results): string {
 
 function loadSection(r: Results): string {
   const l = r.load;
-  const rows = l.runs.map((x) => [x.url.replace(/^http:\/\/[^/]+/, ''), `${x.connections}`, `${x.targetRate}/s`, `${x.achievedRate.toFixed(0)}/s`, `${x.responses}`, fmtMs(x.p50Ms, 3), fmtMs(x.p99Ms, 3), fmtMs(x.maxMs, 2), `${x.autocannonP99Ms} ms`, `${x.non2xx}`, `${x.errors}`]);
+  const rows = l.runs.map((x) => [x.url.replace(/^http:\/\/[^/]+/, ''), `${x.connections}`, `${x.targetRate}/s`, `${x.achievedRate.toFixed(0)}/s`, `${x.responses}`, fmtMs(x.p50Ms, 3), fmtMs(x.p99Ms, 3), fmtMs(x.maxMs, 2), `${x.autocannonP99Ms} ms`, `${x.non2xx}`, `${x.errors}`, `${x.serverCpuMsPerRequest.toFixed(3)} CPU-ms`]);
   const idle = l.idle.map((i) => [i.what, `${i.cpuMsPerSecond.toFixed(2)} CPU-ms/s`, `${((i.cpuMsPerSecond * 3600) / 1000).toFixed(1)} CPU-s`]);
   return [
     '### Idle CPU',
@@ -155,7 +156,7 @@ function loadSection(r: Results): string {
     '',
     `autocannon from the benchmark's process (a second process to \`serve\`), keep-alive connections, fixed overall rate, ${r.params.loadSeconds} s per run after an unmeasured warm-up; \`serve\` at its defaults, ready. autocannon's rate limit lets each connection send its share of each second's requests back to back: with 1 connection the server is busy through that burst but no request waits behind another (a prober or a scraper); with 10, each request can queue behind 9 others. The figures use 1 connection; 10 are shown for the harsher pattern. Percentiles are exact, from every response's latency; autocannon's own p99 (whole milliseconds, corrected for coordinated omission) is listed too. \`serve\` used ${fmtCpu(l.loadCpuSeconds)} over all runs. The sandbox counted ${l.stsCalls} STS calls across them and the probe ran ${l.scheduledCycles} scheduled cycles: ${l.extraStsCalls} extra calls came from probe traffic (handlers only read the last report).`,
     '',
-    table(['path', 'connections', 'rate', 'achieved', 'responses', 'p50', 'p99', 'max', 'autocannon p99', 'non-2xx', 'errors'], rows),
+    table(['path', 'connections', 'rate', 'achieved', 'responses', 'p50', 'p99', 'max', 'autocannon p99', 'non-2xx', 'errors', "serve's CPU per request"], rows),
   ].join('\n');
 }
 
@@ -163,9 +164,10 @@ function stsSection(r: Results): string {
   const s = r.stsRate;
   const per = (n: number, pods: number): string => `${((n * pods) / 3600).toFixed(1)}/s`;
   const exec = r.oneShot.aws.stsCalls.median * (3600 / KUBELET_PERIOD_S);
+  const measured = s.projected.total + s.model.total - s.modelWithoutRotation.total;
   const fleet = [
     ['irsa-probe at the defaults (model)', s.model.total.toFixed(1), per(s.model.total, 1000), per(s.model.total, 10_000)],
-    ['irsa-probe, measured (1/120 clock, + token rotation)', (s.projected.total + s.model.total - s.modelWithoutRotation.total).toFixed(1), per(s.projected.total, 1000), per(s.projected.total, 10_000)],
+    [`irsa-probe, measured (1/${s.scale} clock, + token rotation)`, measured.toFixed(1), per(measured, 1000), per(measured, 10_000)],
     ['naive: AssumeRoleWithWebIdentity + GetCallerIdentity every 60 s', s.naive.total.toFixed(0), per(s.naive.total, 1000), per(s.naive.total, 10_000)],
     [`exec probe \`aws sts get-caller-identity\` every ${KUBELET_PERIOD_S} s (CLI credential cache working: ${r.oneShot.aws.stsCalls.median} call per run)`, exec.toFixed(0), per(exec, 1000), per(exec, 10_000)],
     [`the same without a writable HOME (no cache: 2 calls per run)`, (2 * 3600 / KUBELET_PERIOD_S).toFixed(0), per(720, 1000), per(720, 10_000)],
@@ -215,6 +217,7 @@ export function renderMarkdown(r: Results): string {
     summary(r),
     '',
     missed,
+    findings(r),
     machineSection(r),
     '',
     commandsSection(r),
