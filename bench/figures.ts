@@ -48,7 +48,7 @@ function execCpuDefaults(r: Results): Figure {
     title: 'CPU per check at the defaults: one cycle plus 60 s of idling between cycles',
     measured: `${fmtCpu(perCycle)} (cycle ${fmtCpu(r.steady.cpuSecondsPerCycle)} + idle ${fmtCpu(r.load.idleCpuPerSecond)}/s × 60 s)`,
     against: `exec probe: ${fmtCpu(aws)} per check`,
-    ratio: `${x.toFixed(0)}× less CPU`,
+    ratio: `${x.toFixed(x < 10 ? 1 : 0)}× less CPU`,
     target: 'stated',
     met: undefined,
   };

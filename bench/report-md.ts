@@ -115,7 +115,7 @@ function cpuPerHour(r: Results): string {
   const serveHour = cpuPerDefaultCycle(r) * (3600 / DEFAULT_INTERVAL_S);
   const rows = [
     [`\`irsa-probe serve\`, interval ${DEFAULT_INTERVAL_S} s`, `${(serveHour).toFixed(2)} CPU-s`, '1×'],
-    [`exec probe \`aws sts get-caller-identity\`, periodSeconds ${DEFAULT_INTERVAL_S}`, `${(aws * (3600 / DEFAULT_INTERVAL_S)).toFixed(1)} CPU-s`, fmtX(ratio(aws * (3600 / DEFAULT_INTERVAL_S), serveHour), 0)],
+    [`exec probe \`aws sts get-caller-identity\`, periodSeconds ${DEFAULT_INTERVAL_S}`, `${(aws * (3600 / DEFAULT_INTERVAL_S)).toFixed(1)} CPU-s`, fmtX(ratio(aws * (3600 / DEFAULT_INTERVAL_S), serveHour), 1)],
     [`exec probe, kubelet's default periodSeconds ${KUBELET_PERIOD_S}`, `${(aws * (3600 / KUBELET_PERIOD_S)).toFixed(1)} CPU-s`, fmtX(ratio(aws * (3600 / KUBELET_PERIOD_S), serveHour), 0)],
   ];
   return ['### CPU per pod per hour', '', table(['what', 'CPU per hour', 'vs serve'], rows), '', "The exec probe's figure leaves out kubelet's and the container runtime's own cost of each exec, so it is a lower bound."].join('\n');

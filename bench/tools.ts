@@ -49,7 +49,14 @@ export async function awsCliVersion(): Promise<string> {
   return (stdout || stderr).trim();
 }
 
+/** GNU time's version: Debian's build prints "UNKNOWN", so the package version is asked first. */
 export async function gnuTimeVersion(): Promise<string> {
+  try {
+    const { stdout } = await run('dpkg-query', ['-W', '-f=${Version}', 'time']);
+    if (stdout.trim() !== '') return `GNU time ${stdout.trim()} (Debian package)`;
+  } catch {
+    // not Debian: fall back to what the binary says
+  }
   const { stdout, stderr } = await run(GNU_TIME, ['--version']);
   return (stdout || stderr).split('\n')[0]!.trim();
 }
