@@ -89,6 +89,7 @@ async function runBench(cli: Cli, children: Children, dir: string): Promise<Resu
   await ensureTool(GNU_TIME, 'time', log);
   const startedAt = new Date();
   const loadAverageStart = loadAverage();
+  const measuredOn = await machine();
   const home = join(dir, 'home');
   await mkdir(home, { recursive: true });
   const sandbox = await startSandbox(join(dir, 'sandbox'));
@@ -101,7 +102,7 @@ async function runBench(cli: Cli, children: Children, dir: string): Promise<Resu
   const measured = await measure(ctx);
   return {
     ...measured,
-    machine: await machine(),
+    machine: measuredOn,
     awsCli: await awsCliVersion(),
     gnuTime: await gnuTimeVersion(),
     startedAt: startedAt.toISOString(),
