@@ -38,11 +38,11 @@ export const BOUNDS = {
   heapGrowthBytes: 16 * 1024 * 1024,
   /** Resident set, highest minus end of warm-up. */
   rssGrowthBytes: 64 * 1024 * 1024,
-  /** Open file descriptors, end minus end of warm-up (sockets in keep-alive pools come and go). */
+  /** Open file descriptors: median of the last fifth of the run minus median of the first fifth after warm-up (keep-alive sockets come and go). */
   fdGrowth: 8,
-  /** Active timers, end minus end of warm-up. */
+  /** Active timers, the same medians. */
   timerGrowth: 4,
-  /** All active resources, end minus end of warm-up. */
+  /** All active resources, the same medians. */
   resourceGrowth: 10,
   eventLoopP99Ms: 20,
 } as const;
@@ -137,6 +137,17 @@ function countBy(items: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const i of items) out[i] = (out[i] ?? 0) + 1;
   return out;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NaN : sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Medians of a field over the first and the last fifth of the samples taken after warm-up. */
+function trend(samples: readonly Sample[], field: 'fds' | 'timers' | 'resources'): { first: number; last: number; max: number } {
+  const n = Math.max(1, Math.floor(samples.length / 5));
+  return { first: median(samples.slice(0, n).map((s) => s[field])), last: median(samples.slice(-n).map((s) => s[field])), max: Math.max(...samples.map((s) => s[field])) };
 }
 
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -257,8 +268,11 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
   await new Promise((r) => world.child.once('exit', r));
 
   const w = warm ?? samples[0] ?? end;
-  const maxRss = Math.max(w.rss, ...samples.filter((s) => s.t >= w.t).map((s) => s.rss), end.rss);
-  const maxFds = Math.max(w.fds, ...samples.filter((s) => s.t >= w.t).map((s) => s.fds));
+  const after = samples.filter((x) => x.t >= w.t);
+  const maxRss = Math.max(w.rss, ...after.map((x) => x.rss), end.rss);
+  const fds = trend(after, 'fds');
+  const timers = trend(after, 'timers');
+  const resources = trend(after, 'resources');
   const p = (q: number) => eld.percentile(q) / 1e6;
   const eldMs = { p50: p(50), p99: p(99), max: eld.max / 1e6, mean: eld.mean / 1e6 };
   const faultPhases = phases.filter((ph) => ph.name !== 'healthy' && ph.cycles > 0);
@@ -268,9 +282,11 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
   check(overlaps === 0, `${overlaps} cycles overlapped`);
   check(endHeap - warmHeap <= BOUNDS.heapGrowthBytes, `heap after GC grew ${mb(endHeap - warmHeap)} (bound ${mb(BOUNDS.heapGrowthBytes)})`);
   check(maxRss - w.rss <= BOUNDS.rssGrowthBytes, `RSS grew ${mb(maxRss - w.rss)} (bound ${mb(BOUNDS.rssGrowthBytes)})`);
-  check(end.fds - w.fds <= BOUNDS.fdGrowth, `open fds grew from ${w.fds} to ${end.fds}`);
-  check(end.timers - w.timers <= BOUNDS.timerGrowth, `active timers grew from ${w.timers} to ${end.timers}`);
-  check(end.resources - w.resources <= BOUNDS.resourceGrowth, `active resources grew from ${w.resources} to ${end.resources}: ${JSON.stringify(endResources)}`);
+  check(after.length >= 10, `only ${after.length} samples after warm-up`);
+  check(fds.last - fds.first <= BOUNDS.fdGrowth, `open fds grew from a median of ${fds.first} to ${fds.last}`);
+  check(timers.last - timers.first <= BOUNDS.timerGrowth, `active timers grew from a median of ${timers.first} to ${timers.last}`);
+  check(resources.last - resources.first <= BOUNDS.resourceGrowth, `active resources grew from a median of ${resources.first} to ${resources.last}`);
+  check(end.timers === 0, `${end.timers} timers still active after the probe stopped: ${JSON.stringify(endResources)}`);
   check(eldMs.p99 < BOUNDS.eventLoopP99Ms, `event-loop delay p99 ${eldMs.p99.toFixed(1)} ms (bound ${BOUNDS.eventLoopP99Ms} ms)`);
   check(scrapeErrors === 0, `${scrapeErrors} scrapes of /readyz or /metrics failed`);
   check(faultPhases.every((ph) => ph.failed > 0), `faults without failed cycles: ${faultPhases.filter((ph) => ph.failed === 0).map((ph) => ph.name).join(', ')}`);
@@ -286,9 +302,10 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
     overlaps,
     rss: { warm: w.rss, max: maxRss, end: end.rss },
     heapAfterGc: { warm: warmHeap, end: endHeap, gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function' },
-    fds: { warm: w.fds, max: maxFds, end: end.fds },
-    timers: { warm: w.timers, end: end.timers },
-    resources: { warm: w.resources, end: end.resources, endByType: endResources },
+    fds,
+    timers,
+    resources,
+    afterStop: { fds: end.fds, timers: end.timers, resources: endResources },
     eventLoopDelayMs: eldMs,
     scrapes,
     scrapeErrors,
@@ -300,7 +317,7 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
   const rows = [
     { group: 'soak', event: `${cycles} cycles in ${summary.elapsedS.toFixed(0)} s (${summary.cyclesPerSecond}/s), ${phases.length} phases, faults: ${summary.faultPhasesRun.join(', ')}`, outcome: problems.length === 0 ? `all bounds held; ${overlaps} overlapping cycles` : `FAILED: ${problems.join('; ')}`, ms: elapsedMs },
     { group: 'soak', event: 'resident memory (after warm-up → highest → end)', outcome: `${mb(w.rss)} → ${mb(maxRss)} → ${mb(end.rss)}; heap after GC ${mb(warmHeap)} → ${mb(endHeap)}`, ms: null },
-    { group: 'soak', event: 'open file descriptors / timers / active resources (after warm-up → end)', outcome: `${w.fds} → ${end.fds} / ${w.timers} → ${end.timers} / ${w.resources} → ${end.resources}`, ms: null },
+    { group: 'soak', event: 'open fds / timers / active resources (median of first fifth → last fifth after warm-up; highest)', outcome: `${fds.first} → ${fds.last} (${fds.max}) / ${timers.first} → ${timers.last} (${timers.max}) / ${resources.first} → ${resources.last} (${resources.max}); after stop: ${end.timers} timers`, ms: null },
     { group: 'soak', event: 'event-loop delay (p50 / p99 / max, 10 ms resolution)', outcome: `${eldMs.p50.toFixed(1)} / ${eldMs.p99.toFixed(1)} / ${eldMs.max.toFixed(1)} ms`, ms: null },
   ];
   writeFileSync(join(opts.outDir, `soak-${opts.cycles}.json`), `${JSON.stringify(rows, null, 2)}\n`);
