@@ -19,6 +19,8 @@ export interface SteadyResult {
   readonly windowCycles: number;
   readonly cyclesPerSecond: number;
   readonly cpuSecondsPerCycle: number;
+  /** CPU per cycle from cycle 20 to EARLY_CYCLES (compares with shorter runs); undefined when the run is shorter. */
+  readonly earlyCpuSecondsPerCycle: number | undefined;
   /** Sandbox STS calls per cycle in the window, by operation. */
   readonly getCallerIdentityPerCycle: number;
   readonly assumesInWindow: number;
@@ -27,6 +29,8 @@ export interface SteadyResult {
   readonly rssFromBytes: number;
   readonly rssEndBytes: number;
   readonly rssEnd: Summary;
+  /** Every RSS sample from memoryFromCycle on. */
+  readonly rssAfterFrom: Summary;
   readonly peakRssBytes: number;
   readonly heapUsedBytes: number | undefined;
   readonly heapTotalBytes: number | undefined;
@@ -37,7 +41,10 @@ export interface SteadyResult {
 interface Tick {
   readonly cycle: number;
   readonly rssBytes: number;
+  readonly cpu: number;
 }
+
+export const EARLY_CYCLES = 1000;
 
 const WARMUP_CYCLES = 20;
 const TICK_MS = 500;
@@ -58,7 +65,7 @@ export async function steadyState(ctx: BenchContext, options: { cycles: number; 
     while (estimate < options.cycles) {
       await sleep(TICK_MS);
       estimate = start.cycles + (await gciNow()) - start.sts.getCallerIdentity;
-      ticks.push({ cycle: estimate, rssBytes: memory(probe.pid).rssBytes });
+      ticks.push({ cycle: estimate, rssBytes: memory(probe.pid).rssBytes, cpu: cpuSeconds(probe.pid) });
       if (!probe.child.running) throw new Error(`irsa-probe serve exited during the run:\n${probe.child.tail()}`);
       if (Date.now() >= nextLog) {
         ctx.log(`serve${options.nodeOptions ? ` (${options.nodeOptions})` : ''}: cycle ~${estimate}/${options.cycles}, RSS ${(ticks.at(-1)!.rssBytes / 2 ** 20).toFixed(1)} MiB`);
@@ -74,6 +81,7 @@ export async function steadyState(ctx: BenchContext, options: { cycles: number; 
     const around = (lo: number, hi: number): number[] => ticks.filter((t) => t.cycle >= lo && t.cycle <= hi).map((t) => t.rssBytes);
     const fromSamples = around(options.memoryFromCycle - RSS_WINDOW, options.memoryFromCycle + RSS_WINDOW);
     const endSamples = around(endCycles - 2 * RSS_WINDOW, Infinity);
+    const early = ticks.find((t) => t.cycle >= EARLY_CYCLES);
     if (fromSamples.length === 0 || endSamples.length === 0) throw new Error(`too few RSS samples around cycles ${options.memoryFromCycle} and ${endCycles}`);
     return {
       nodeOptions: options.nodeOptions ?? '',
@@ -81,12 +89,14 @@ export async function steadyState(ctx: BenchContext, options: { cycles: number; 
       windowCycles,
       cyclesPerSecond: windowCycles / ((endAt - start.at) / 1000),
       cpuSecondsPerCycle: (endCpu - start.cpu) / windowCycles,
+      earlyCpuSecondsPerCycle: early === undefined ? undefined : (early.cpu - start.cpu) / (early.cycle - start.cycles),
       getCallerIdentityPerCycle: (endSts.getCallerIdentity - start.sts.getCallerIdentity) / windowCycles,
       assumesInWindow: endSts.assumeRoleWithWebIdentity - start.sts.assumeRoleWithWebIdentity,
       memoryFromCycle: options.memoryFromCycle,
       rssFromBytes: median(fromSamples),
       rssEndBytes: median(endSamples),
       rssEnd: summarize(endSamples),
+      rssAfterFrom: summarize(ticks.filter((t) => t.cycle >= options.memoryFromCycle).map((t) => t.rssBytes)),
       peakRssBytes: memory(probe.pid).hwmBytes,
       heapUsedBytes: sampleValue(text, 'nodejs_heap_size_used_bytes'),
       heapTotalBytes: sampleValue(text, 'nodejs_heap_size_total_bytes'),

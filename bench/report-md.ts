@@ -2,6 +2,7 @@
 import { figures, fmtCpu, fmtMiB, fmtMs, fmtX, type Figure } from './figures.js';
 import { findings } from './findings.js';
 import { misses } from './misses.js';
+import { EARLY_CYCLES } from './exp-steady.js';
 import { cpuPerDefaultCycle, DEFAULT_INTERVAL_S, KUBELET_PERIOD_S, type Results } from './results.js';
 import { ratio, type Summary } from './stats.js';
 
@@ -85,6 +86,7 @@ function steadyRow(s: Results['steady'], floor: Results['floor']): string[] {
     s.nodeOptions === '' ? '(none)' : `\`${s.nodeOptions}\``,
     `${s.cycles}`,
     fmtCpu(s.cpuSecondsPerCycle),
+    s.earlyCpuSecondsPerCycle === undefined ? '—' : fmtCpu(s.earlyCpuSecondsPerCycle),
     `${s.cyclesPerSecond.toFixed(1)}`,
     fmtMiB(s.rssFromBytes),
     fmtMiB(s.rssEndBytes),
@@ -95,9 +97,25 @@ function steadyRow(s: Results['steady'], floor: Results['floor']): string[] {
   ];
 }
 
+function grewLines(leak: NonNullable<Results['leak']>): string[] {
+  if (leak.grew.length === 0) return [];
+  return [table(['what grew most between the first and last snapshot (V8 type:constructor)', 'objects', 'bytes'], leak.grew.map((g) => [`\`${g.group}\``, `${g.count >= 0 ? '+' : ''}${g.count}`, `${g.bytes >= 0 ? '+' : ''}${(g.bytes / 1024).toFixed(1)} KiB`])), ''];
+}
+
+function leakParagraph(r: Results): string[] {
+  const leak = r.leak;
+  if (leak === undefined) return [];
+  const points = leak.points.map((p) => `${fmtMiB(p.liveHeapBytes)} in ${p.heapObjects} objects at cycle ${p.cycle} (RSS ${fmtMiB(p.rssBytes)})`).join(', ');
+  return [
+    `**Live heap.** A separate \`serve --interval 100ms\` run under \`NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2\` took heap snapshots (each runs a full GC first): ${points}. That is ${leak.bytesPer1000Cycles >= 0 ? '+' : ''}${(leak.bytesPer1000Cycles / 1024).toFixed(1)} KiB of live heap per 1,000 cycles, ${((leak.bytesPer1000Cycles * 1.44) / 1024).toFixed(1)} KiB a day at the default interval (1,440 cycles).`,
+    '',
+    ...grewLines(leak),
+  ];
+}
+
 function steadySection(r: Results): string {
   const s = r.steady;
-  const head = ['NODE_OPTIONS', 'cycles', 'CPU per cycle', 'cycles/s', `RSS at cycle ${s.memoryFromCycle}`, 'RSS at the end', 'growth', 'peak RSS', 'heap used / total', 'bare server RSS'];
+  const head = ['NODE_OPTIONS', 'cycles', 'CPU per cycle', `CPU per cycle to cycle ${EARLY_CYCLES}`, 'cycles/s', `RSS at cycle ${s.memoryFromCycle}`, 'RSS at the end', 'growth', 'peak RSS', 'heap used / total', 'bare server RSS'];
   const rows = [steadyRow(s, r.floor), ...r.variants.map((v) => steadyRow(v.steady, v.floor))];
   return [
     '### `serve` at the minimum interval',
@@ -106,6 +124,7 @@ function steadySection(r: Results): string {
     '',
     table(head, rows),
     '',
+    ...leakParagraph(r),
     `Idle \`serve\` at the default interval (60 s) used ${fmtCpu(r.load.idleCpuPerSecond)} per second over ${r.load.idleSeconds} s (heartbeat once a second, timers, GC), so one check at the defaults costs ${fmtCpu(cpuPerDefaultCycle(r))} including its 60 s of idling: ${((cpuPerDefaultCycle(r) / DEFAULT_INTERVAL_S) * 1000).toFixed(3)} millicores on average.`,
   ].join('\n');
 }
@@ -187,7 +206,7 @@ function stsSection(r: Results): string {
       ],
     ),
     '',
-    `Measurement: a second sandbox issuing 328 s credentials (close to expiry 27.5 s after issue, i.e. 55 min / ${s.scale}), \`serve --interval 500ms --assume-interval 30s\`, for ${s.wallSeconds.toFixed(0)} s = ${s.scaledHours.toFixed(1)} scaled hours: ${s.cycles} cycles, ${s.getCallerIdentity} GetCallerIdentity, ${s.assumeRoleWithWebIdentity} AssumeRoleWithWebIdentity; re-assumption every ${s.reassumeEveryMinutes === undefined ? 'n/a (fewer than two seen)' : `${s.reassumeEveryMinutes.toFixed(1)} scaled minutes`}. GetCallerIdentity beyond one per cycle (the chain's verifications) and all AssumeRoleWithWebIdentity calls are scaled per hour; one per cycle is projected to the default 60 cycles an hour (the measured cycles were ${((s.cycles / s.scaledHours)).toFixed(1)} per scaled hour, as each 500 ms interval also holds a cycle's own duration). Token rotation is not scaled (token lifetime stays 24 h) and is added from the model. With whole-hour windows the count of the hourly events can be off by one event per window; the quick mode's ${s.scaledHours.toFixed(1)} scaled hours make its figure coarse.`,
+    `Measurement: a second sandbox issuing 328 s credentials (close to expiry 27.5 s after issue, i.e. 55 min / ${s.scale}), \`serve --interval 500ms --assume-interval 30s\`, for ${s.wallSeconds.toFixed(0)} s = ${s.scaledHours.toFixed(1)} scaled hours: ${s.cycles} cycles, ${s.getCallerIdentity} GetCallerIdentity, ${s.assumeRoleWithWebIdentity} AssumeRoleWithWebIdentity; re-assumption every ${s.reassumeEveryMinutes === undefined ? 'n/a (fewer than two seen)' : `${s.reassumeEveryMinutes.toFixed(1)} scaled minutes`}. GetCallerIdentity beyond one per cycle (the chain's verifications) and all AssumeRoleWithWebIdentity calls are scaled per hour; one per cycle is projected to the default 60 cycles an hour (the measured cycles were ${((s.cycles / s.scaledHours)).toFixed(1)} per scaled hour, as each 500 ms interval also holds a cycle's own duration). Token rotation is not scaled (token lifetime stays 24 h) and is added from the model. With whole-hour windows the count of the hourly events can be off by one event per window${r.mode === 'quick' ? `; the quick mode's ${s.scaledHours.toFixed(1)} scaled hours make its figure coarse` : ''}.`,
     '',
     '**Fleet arithmetic** (STS is per account and region; the steady-state load is spread evenly only thanks to the ±10% jitter):',
     '',

@@ -7,6 +7,7 @@ import type { OneShotResult } from './exp-oneshot.js';
 import type { StartupResult } from './exp-startup.js';
 import type { SteadyResult } from './exp-steady.js';
 import type { StsRateResult } from './exp-sts-rate.js';
+import type { LeakResult } from './exp-leak.js';
 import type { ModuleCost } from './exp-modules.js';
 import type { Machine } from './machine.js';
 
@@ -34,6 +35,8 @@ export interface Results {
   readonly stsRate: StsRateResult;
   readonly image: ImageResult;
   readonly modules: readonly ModuleCost[];
+  /** Full mode only. */
+  readonly leak: LeakResult | undefined;
 }
 
 export const MiB = 2 ** 20;

@@ -18,6 +18,7 @@ import { Children, REPO_ROOT } from './child.js';
 import { PARAMS, processEnv, type BenchContext, type Mode } from './context.js';
 import { bareFloor } from './exp-floor.js';
 import { imageFigures } from './exp-image.js';
+import { leakCheck } from './exp-leak.js';
 import { loadExperiment } from './exp-load.js';
 import { moduleCosts } from './exp-modules.js';
 import { oneShot } from './exp-oneshot.js';
@@ -76,11 +77,16 @@ async function measure(ctx: BenchContext): Promise<Omit<Results, 'machine' | 'aw
       variants.push({ steady: await steadyState(ctx, { cycles: ctx.params.variantCycles, memoryFromCycle: ctx.params.memoryFromCycle, nodeOptions }), floor: await bareFloor(ctx, nodeOptions) });
     }
   }
+  let leak;
+  if (ctx.params.leakCycles.length > 0) {
+    log(`live heap (heap snapshots) at cycles ${ctx.params.leakCycles.join(', ')}`);
+    leak = await leakCheck(ctx, ctx.params.leakCycles);
+  }
   log('idle CPU and endpoints under load');
   const load = await loadExperiment(ctx, steady.cpuSecondsPerCycle);
   log(`STS calls per hour on a 1/120 clock for ${ctx.params.stsScaledSeconds} s`);
   const sts = await stsRate(ctx);
-  return { mode: ctx.mode, params: ctx.params, oneShot: oneShotResult, steady, floor, variants, startup: startupResult, load, stsRate: sts, image: await imageFigures(), modules };
+  return { mode: ctx.mode, params: ctx.params, oneShot: oneShotResult, steady, floor, variants, startup: startupResult, load, stsRate: sts, image: await imageFigures(), modules, leak };
 }
 
 async function runBench(cli: Cli, children: Children, dir: string): Promise<Results> {

@@ -32,7 +32,7 @@ function results(over: { serveCpu?: number; checkCpu?: number; checkRss?: number
     loadAverageStart: '1 / 1 / 1',
     loadAverageEnd: '1 / 1 / 1',
     oneShot: { aws: side('aws sts get-caller-identity', 1.2, 65 * MiB), check: side('check', over.checkCpu ?? 0.3, over.checkRss ?? 60 * MiB), nodeEmpty: side("node -e ''", 0.04, 37 * MiB) },
-    steady: { nodeOptions: '', cycles: 5000, windowCycles: 4980, cyclesPerSecond: 9, cpuSecondsPerCycle: over.serveCpu ?? 0.008, getCallerIdentityPerCycle: 1, assumesInWindow: 0, memoryFromCycle: 500, rssFromBytes: over.rssFrom ?? 55 * MiB, rssEndBytes: over.rssEnd ?? 56 * MiB, rssEnd: one(over.rssEnd ?? 56 * MiB), peakRssBytes: 57 * MiB, heapUsedBytes: 20 * MiB, heapTotalBytes: 30 * MiB, externalBytes: 1, seconds: 500 },
+    steady: { nodeOptions: '', cycles: 5000, windowCycles: 4980, cyclesPerSecond: 9, cpuSecondsPerCycle: over.serveCpu ?? 0.008, earlyCpuSecondsPerCycle: 0.009, getCallerIdentityPerCycle: 1, assumesInWindow: 0, memoryFromCycle: 500, rssFromBytes: over.rssFrom ?? 55 * MiB, rssEndBytes: over.rssEnd ?? 56 * MiB, rssEnd: one(over.rssEnd ?? 56 * MiB), rssAfterFrom: summarize([54 * MiB, 58 * MiB]), peakRssBytes: 57 * MiB, heapUsedBytes: 20 * MiB, heapTotalBytes: 30 * MiB, externalBytes: 1, seconds: 500 },
     floor: { nodeOptions: '', rss: one(48 * MiB) },
     variants: [],
     startup: { readyMs: one(over.readyMs ?? 400), listeningMs: one(300), nodeEmptyMs: one(50) },
@@ -40,6 +40,7 @@ function results(over: { serveCpu?: number; checkCpu?: number; checkRss?: number
     stsRate: { scale: 120, wallSeconds: 240, scaledHours: 8, cycles: 470, getCallerIdentity: 478, assumeRoleWithWebIdentity: 17, reassumeEveryMinutes: 55.5, projected: model, model, modelWithoutRotation: model, naive: naiveModel(60) },
     image: over.appLayer === 'missing' ? { available: false, why: 'no file' } : { available: true, figures: { image: 'i', base: 'b', nodeVersion: 'v24', imageBytes: 2e8, baseBytes: 1.8e8, appLayerBytes: over.appLayer ?? 19e6, writtenAt: 'then' } },
     modules: [],
+    leak: { grew: [{ group: 'object:Foo', count: 3, bytes: 96 }], points: [{ cycle: 500, liveHeapBytes: 15 * MiB, heapObjects: 1, rssBytes: 1 }, { cycle: 2500, liveHeapBytes: 15 * MiB + 2048, heapObjects: 1, rssBytes: 1 }], bytesPer1000Cycles: 1024 },
   };
 }
 
@@ -89,6 +90,7 @@ describe('bench figures against their targets', () => {
     assert.match(md, /## Missed targets/);
     assert.match(md, /\*\*missed\*\*: 41\.0 MiB over/);
     assert.match(md, /\| 1,000 pods \| 10,000 pods \|/);
+    assert.match(md, /`object:Foo` \| \+3 \| \+0\.1 KiB/);
     assert.doesNotMatch(md, /undefined|NaN/);
   });
 });

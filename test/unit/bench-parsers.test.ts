@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseContainerFigures } from '../../bench/exp-image.js';
+import { liveHeap, topGrowth } from '../../bench/exp-leak.js';
 import { importScript, MODULE_ROWS } from '../../bench/exp-modules.js';
 import { cpuSeconds, memory, parseStat, parseStatus } from '../../bench/proc.js';
 import { sampleValue } from '../../bench/prom.js';
@@ -138,5 +139,29 @@ describe('bench module-load rows', () => {
   it('starts with the baseline and names every row uniquely', () => {
     assert.deepEqual(MODULE_ROWS[0]?.specifiers, []);
     assert.equal(new Set(MODULE_ROWS.map((r) => r.id)).size, MODULE_ROWS.length);
+  });
+});
+
+describe('bench heap snapshots', () => {
+  const meta = { node_fields: ['type', 'name', 'id', 'self_size', 'edge_count'], node_types: [['hidden', 'array', 'string', 'object']] };
+  const strings = ['', 'Foo', 'Bar', 'a string'];
+  // type 3 = object, 2 = string; names index strings
+  const before = { snapshot: { meta }, strings, nodes: [3, 1, 1, 100, 0, 2, 3, 2, 250, 1, 3, 2, 3, 50, 0] };
+  const after = { snapshot: { meta }, strings, nodes: [...before.nodes, 3, 1, 4, 100, 0, 3, 1, 5, 100, 0, 2, 3, 6, 10, 0] };
+
+  it('sums self_size over every node and counts them by constructor, strings by type only', () => {
+    const census = liveHeap(before);
+    assert.equal(census.bytes, 400);
+    assert.equal(census.objects, 3);
+    assert.deepEqual(census.groups.get('object:Foo'), { count: 1, bytes: 100 });
+    assert.deepEqual(census.groups.get('string'), { count: 1, bytes: 250 });
+    assert.throws(() => liveHeap({ snapshot: { meta: { node_fields: ['type'] } }, nodes: [1] }), /without self_size/);
+  });
+
+  it('names what grew most between two censuses', () => {
+    assert.deepEqual(topGrowth(liveHeap(before), liveHeap(after), 2), [
+      { group: 'object:Foo', count: 2, bytes: 200 },
+      { group: 'string', count: 1, bytes: 10 },
+    ]);
   });
 });
