@@ -34,7 +34,7 @@ export interface Params {
 }
 
 export const PARAMS: Record<Mode, Params> = {
-  quick: { oneShotRuns: 5, startRuns: 5, cycles: 500, memoryFromCycle: 100, idleSeconds: 10, loadSeconds: 5, stsScaledSeconds: 40, variantCycles: 0, moduleRounds: 3, leakCycles: [], connections: [1] },
+  quick: { oneShotRuns: 5, startRuns: 5, cycles: 500, memoryFromCycle: 100, idleSeconds: 10, loadSeconds: 4, stsScaledSeconds: 32, variantCycles: 0, moduleRounds: 3, leakCycles: [], connections: [1] },
   full: { oneShotRuns: 15, startRuns: 15, cycles: 5000, memoryFromCycle: 500, idleSeconds: 60, loadSeconds: 20, stsScaledSeconds: 240, variantCycles: 1000, moduleRounds: 5, leakCycles: [500, 1500, 2500], connections: [1, 10] },
 };
 

@@ -98,6 +98,20 @@ async function snapshotNow(probe: ServerProcess, dir: string): Promise<HeapCensu
   throw new Error(`no heap snapshot from ${probe.child.name} within 120 s:\n${probe.child.tail()}`);
 }
 
+/** Live heap growth per 1,000 cycles from point `from` to the last (0: from the first). */
+export function leakSlope(points: readonly LeakPoint[], from = 0): number {
+  const a = points[from];
+  const b = points.at(-1);
+  if (a === undefined || b === undefined || b.cycle === a.cycle) return 0;
+  return ((b.liveHeapBytes - a.liveHeapBytes) * 1000) / (b.cycle - a.cycle);
+}
+
+/** After warm-up: from the second snapshot when there are three or more. */
+export function settledSlope(points: readonly LeakPoint[]): { from: number; bytesPer1000Cycles: number } {
+  const from = points.length >= 3 ? 1 : 0;
+  return { from: points[from]?.cycle ?? 0, bytesPer1000Cycles: leakSlope(points, from) };
+}
+
 export async function leakCheck(ctx: BenchContext, cycles: readonly number[]): Promise<LeakResult> {
   const dir = join(ctx.dir, 'heap');
   await mkdir(dir, { recursive: true });
@@ -115,9 +129,7 @@ export async function leakCheck(ctx: BenchContext, cycles: readonly number[]): P
       points.push({ cycle, liveHeapBytes: live.bytes, heapObjects: live.objects, rssBytes: memory(probe.pid).rssBytes });
       ctx.log(`heap snapshot at cycle ${cycle}: ${(live.bytes / 2 ** 20).toFixed(2)} MiB live in ${live.objects} objects`);
     }
-    const first = points[0]!;
-    const last = points.at(-1)!;
-    return { points, grew: topGrowth(censuses[0]!, censuses.at(-1)!, 8), bytesPer1000Cycles: ((last.liveHeapBytes - first.liveHeapBytes) * 1000) / (last.cycle - first.cycle) };
+    return { points, grew: topGrowth(censuses[0]!, censuses.at(-1)!, 8), bytesPer1000Cycles: leakSlope(points) };
   } finally {
     await ctx.children.stop(probe.child);
   }

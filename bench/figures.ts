@@ -100,7 +100,7 @@ function serveGrowth(r: Results): Figure {
   return {
     id: 'serve-growth',
     title: `RSS growth of \`serve\` from cycle ${r.steady.memoryFromCycle} to ${r.steady.cycles}${r.mode === 'quick' ? ' (quick figure)' : ''}`,
-    measured: `${growth >= 0 ? '+' : ''}${fmtMiB(growth)} (${fmtMiB(r.steady.rssFromBytes)} → ${fmtMiB(r.steady.rssEndBytes)})`,
+    measured: `${growth >= 0 ? '+' : ''}${fmtMiB(growth)} (${fmtMiB(r.steady.rssFromBytes)} → ${fmtMiB(r.steady.rssEndBytes)}; RSS ranged ${fmtMiB(r.steady.rssAfterFrom.min)}–${fmtMiB(r.steady.rssAfterFrom.max)} in between)`,
     against: '—',
     ratio: '—',
     target: `≤ ${fmtMiB(TARGETS.growthBytes)}`,

@@ -1,5 +1,6 @@
 /** What the run shows beyond the targets, with the proposed change (for the lead: src/ is not edited from bench/). */
-import { fmtCpu } from './figures.js';
+import { fmtCpu, fmtMiB } from './figures.js';
+import { liveHeapSentence } from './misses.js';
 import { cpuPerDefaultCycle, DEFAULT_INTERVAL_S, type Results } from './results.js';
 
 function idleFinding(r: Results): string | undefined {
@@ -21,7 +22,13 @@ function metricsFinding(r: Results): string {
   return `**A scrape costs ${m.serverCpuMsPerRequest.toFixed(2)} CPU-ms** (a /readyz answer ${(ready.serverCpuMsPerRequest * 1000).toFixed(0)} CPU-µs). A bare server exposing only prom-client's default metrics, scraped the same way, spends ${bare.serverCpuMsPerRequest.toFixed(2)} CPU-ms per scrape (p99 ${bare.p99Ms.toFixed(2)} ms): the default metrics (\`process.memoryUsage()\`, /proc reads, the event-loop-delay histogram's statistics) are ${((bare.serverCpuMsPerRequest / m.serverCpuMsPerRequest) * 100).toFixed(0)}% of a scrape, the probe's own series and express the rest. At one scrape every 15–60 s this is small next to the idle cost above; the same change (fewer default metrics) lowers both.`;
 }
 
+function memoryFinding(r: Results): string | undefined {
+  if (r.leak === undefined) return undefined;
+  const s = r.steady;
+  return `**RSS follows V8's heap sizing, not a leak.** From cycle ${s.memoryFromCycle} on, \`serve\`'s RSS ranged ${fmtMiB(s.rssAfterFrom.min)}–${fmtMiB(s.rssAfterFrom.max)} (median ${fmtMiB(s.rssAfterFrom.median)}), so the two-point growth figure (${fmtMiB(s.rssEndBytes - s.rssFromBytes)}) says more about when V8 last collected than about growth. ${liveHeapSentence(r.leak)}`;
+}
+
 export function findings(r: Results): string {
-  const items = [idleFinding(r), metricsFinding(r)].filter((x): x is string => x !== undefined);
+  const items = [memoryFinding(r), idleFinding(r), metricsFinding(r)].filter((x): x is string => x !== undefined);
   return ['## Findings beyond the targets', '', ...items.map((i) => `- ${i}`), ''].join('\n');
 }

@@ -1,5 +1,6 @@
 /** For every missed target: by how much, why (from this run's numbers), and the proposed fixes. */
 import { figures, fmtCpu, fmtMiB } from './figures.js';
+import { settledSlope } from './exp-leak.js';
 import { TARGETS, type Results } from './results.js';
 
 type Explain = (r: Results) => string;
@@ -34,6 +35,12 @@ function variantLines(r: Results): string {
   return `Measured in this run: ${lines.join('; ')}.`;
 }
 
+export function liveHeapSentence(leak: NonNullable<Results['leak']>): string {
+  const settled = settledSlope(leak.points);
+  const small = Math.abs(settled.bytesPer1000Cycles) < 100 * 1024;
+  return `The live heap after a full GC, from heap snapshots, went ${leak.points.map((p) => `${fmtMiB(p.liveHeapBytes)} at cycle ${p.cycle}`).join(' → ')}: ${(settled.bytesPer1000Cycles / 1024).toFixed(1)} KiB per 1,000 cycles from cycle ${settled.from} on${small ? ', so changes in RSS are not retained objects but V8 sizing its heap (reserved heap, young generation), compiled code and allocator fragmentation' : ': retained objects grow; compare the snapshots by constructor (the table under "serve at the minimum interval") to find them'}.`;
+}
+
 const EXPLAIN: Record<string, Explain> = {
   'exec-cpu': (r) =>
     `A cycle costs ${fmtCpu(r.steady.cpuSecondsPerCycle)}: reading and decoding the token, one signed GetCallerIdentity through the AWS SDK's middleware stack (SigV4, XML parsing), and updating the report, health and metrics. Proposed: profile a cycle (\`node --cpu-prof\`) and trim what repeats per cycle without need (e.g. re-creating SDK commands or clients, rendering the status report eagerly).`,
@@ -46,7 +53,7 @@ const EXPLAIN: Record<string, Explain> = {
   'serve-growth': (r) => {
     const growth = fmtMiB(r.steady.rssEndBytes - r.steady.rssFromBytes);
     const leak = r.leak;
-    const live = leak === undefined ? (r.mode === 'quick' ? 'The quick mode stops at 500 cycles, before V8 has sized its heap; the full run measures 500→5,000 and checks the live heap with heap snapshots.' : '') : `The live heap after a full GC, from heap snapshots, went ${leak.points.map((p) => `${fmtMiB(p.liveHeapBytes)} at cycle ${p.cycle}`).join(' → ')}: ${(leak.bytesPer1000Cycles / 1024).toFixed(1)} KiB per 1,000 cycles, ${((leak.bytesPer1000Cycles * 1.44) / 1024).toFixed(1)} KiB a day at the default interval${Math.abs(leak.bytesPer1000Cycles) < 100 * 1024 ? ', so the RSS growth is not retained objects but V8 sizing its heap (reserved heap, young generation) and allocator fragmentation' : ': retained objects grow; compare the two snapshots by constructor to find them'}.`;
+    const live = leak === undefined ? (r.mode === 'quick' ? 'The quick mode stops at 500 cycles, before V8 has sized its heap; the full run measures 500→5,000 and checks the live heap with heap snapshots.' : '') : liveHeapSentence(leak);
     const variants = r.variants.length === 0 ? '' : ` With a 1 MiB young generation the RSS did not grow: ${r.variants.map((v) => `${v.steady.nodeOptions}: ${v.steady.rssEndBytes - v.steady.rssFromBytes >= 0 ? '+' : ''}${fmtMiB(v.steady.rssEndBytes - v.steady.rssFromBytes)} from cycle ${v.steady.memoryFromCycle} to ${v.steady.cycles}`).join('; ')}.`;
     const flat = r.variants.some((v) => v.steady.rssEndBytes - v.steady.rssFromBytes <= TARGETS.growthBytes);
     return `RSS rose ${growth} between cycle ${r.steady.memoryFromCycle} and ${r.steady.cycles}; from cycle ${r.steady.memoryFromCycle} on it ranged ${fmtMiB(r.steady.rssAfterFrom.min)}–${fmtMiB(r.steady.rssAfterFrom.max)} as V8 resized its heap, so two points of it measure GC timing as much as growth. ${live}${variants} Proposed: \`--max-semi-space-size=1\` in the image${flat ? ', with which the variant runs met the growth target' : ''}.`;

@@ -2,6 +2,7 @@
 import { figures, fmtCpu, fmtMiB, fmtMs, fmtX, type Figure } from './figures.js';
 import { findings } from './findings.js';
 import { misses } from './misses.js';
+import { settledSlope } from './exp-leak.js';
 import { EARLY_CYCLES } from './exp-steady.js';
 import { cpuPerDefaultCycle, DEFAULT_INTERVAL_S, KUBELET_PERIOD_S, type Results } from './results.js';
 import { ratio, type Summary } from './stats.js';
@@ -105,9 +106,11 @@ function grewLines(leak: NonNullable<Results['leak']>): string[] {
 function leakParagraph(r: Results): string[] {
   const leak = r.leak;
   if (leak === undefined) return [];
-  const points = leak.points.map((p) => `${fmtMiB(p.liveHeapBytes)} in ${p.heapObjects} objects at cycle ${p.cycle} (RSS ${fmtMiB(p.rssBytes)})`).join(', ');
+  const points = leak.points.map((p) => `${fmtMiB(p.liveHeapBytes)} in ${p.heapObjects} objects at cycle ${p.cycle} (RSS ${fmtMiB(p.rssBytes)}, raised by taking the snapshot)`).join(', ');
+  const settled = settledSlope(leak.points);
+  const kib = (b: number): string => `${b >= 0 ? '+' : ''}${(b / 1024).toFixed(1)} KiB`;
   return [
-    `**Live heap.** A separate \`serve --interval 100ms\` run under \`NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2\` took heap snapshots (each runs a full GC first): ${points}. That is ${leak.bytesPer1000Cycles >= 0 ? '+' : ''}${(leak.bytesPer1000Cycles / 1024).toFixed(1)} KiB of live heap per 1,000 cycles, ${((leak.bytesPer1000Cycles * 1.44) / 1024).toFixed(1)} KiB a day at the default interval (1,440 cycles).`,
+    `**Live heap.** A separate \`serve --interval 100ms\` run under \`NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2\` took heap snapshots (each runs a full GC first): ${points}. Over the whole run that is ${kib(leak.bytesPer1000Cycles)} of live heap per 1,000 cycles; from cycle ${settled.from} on, ${kib(settled.bytesPer1000Cycles)} per 1,000 cycles (${kib(settled.bytesPer1000Cycles * 1.44)} a day at the default interval, 1,440 cycles). The table names what grew between the first and last snapshot; \`code\` is V8's compiled code (JIT warm-up), \`hidden\` its internal bookkeeping.`,
     '',
     ...grewLines(leak),
   ];

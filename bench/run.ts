@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
  * `node dist/bench/run.js [--quick] [--out PATH] [--strict]`
+ * `node dist/bench/run.js --render .tmp/bench/results-full.json [--out PATH]` (RESULTS.md again from a run's numbers)
  *
  * Measures irsa-probe side by side with what users run instead (an exec probe
  * running the AWS CLI, a bare Node.js server, the naive STS design) against the
@@ -10,7 +11,7 @@
  * 2 bad flags, 3 with --strict: a target was missed.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -42,20 +43,28 @@ export const EXIT_TARGET_MISSED = 3;
 /** V8 flags the full run tries on the memory run (proposed for the image). */
 export const VARIANTS = ['--max-semi-space-size=1', '--max-semi-space-size=1 --jitless'] as const;
 
-const USAGE = 'usage: node dist/bench/run.js [--quick] [--out PATH] [--strict]';
+const USAGE = 'usage: node dist/bench/run.js [--quick] [--out PATH] [--strict] | --render RESULTS.json [--out PATH]';
 
 export interface Cli {
   readonly mode: Mode;
   readonly out: string;
+  /** True when --out was given. */
+  readonly outGiven: boolean;
   readonly strict: boolean;
+  /** Re-render RESULTS.md from this results JSON instead of measuring. */
+  readonly render?: string;
+}
+
+export function defaultOut(mode: Mode): string {
+  return mode === 'full' ? join(REPO_ROOT, 'bench', 'RESULTS.md') : join(REPO_ROOT, '.tmp', 'bench', 'RESULTS-quick.md');
 }
 
 export function parseCli(argv: readonly string[]): Cli | 'help' {
-  const { values } = parseArgs({ args: [...argv], options: { quick: { type: 'boolean' }, out: { type: 'string' }, strict: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({ args: [...argv], options: { quick: { type: 'boolean' }, out: { type: 'string' }, strict: { type: 'boolean' }, render: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
   if (values.help) return 'help';
   const mode: Mode = values.quick ? 'quick' : 'full';
-  const out = values.out ?? (mode === 'full' ? join(REPO_ROOT, 'bench', 'RESULTS.md') : join(REPO_ROOT, '.tmp', 'bench', 'RESULTS-quick.md'));
-  return { mode, out: resolve(out), strict: values.strict ?? false };
+  const out = resolve(values.out ?? defaultOut(mode));
+  return { mode, out, outGiven: values.out !== undefined, strict: values.strict ?? false, ...(values.render !== undefined ? { render: resolve(values.render) } : {}) };
 }
 
 const log = (line: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -137,6 +146,15 @@ function printFigures(results: Results): boolean {
   return allMet;
 }
 
+async function render(cli: Cli, json: string): Promise<number> {
+  const results = JSON.parse(await readFile(json, 'utf8')) as Results;
+  const out = cli.outGiven ? cli.out : defaultOut(results.mode);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, renderMarkdown(results));
+  log(`rendered ${out} from ${json}`);
+  return cli.strict && !printFigures(results) ? EXIT_TARGET_MISSED : EXIT_MEASURED;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   let cli: Cli | 'help';
   try {
@@ -149,6 +167,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return EXIT_MEASURED;
   }
+  if (cli.render !== undefined) return render(cli, cli.render);
   const children = new Children();
   const dir = await mkdtemp(join(tmpdir(), 'irsa-bench-'));
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -128,6 +128,13 @@ describe('bench command line', () => {
     assert.throws(() => parseCli(['--fast']), /Unknown option/);
     assert.equal(parseCli(['--help']), 'help');
   });
+
+  it('--render takes a results file and measures nothing', () => {
+    const cli = parseCli(['--render', '.tmp/bench/results-full.json']);
+    assert.ok(cli !== 'help');
+    assert.match(cli.render ?? '', /\.tmp\/bench\/results-full\.json$/);
+    assert.equal(cli.outGiven, false);
+  });
 });
 
 describe('bench module-load rows', () => {
