@@ -5,8 +5,11 @@
  * - Ready after `successThreshold` consecutive successes.
  * - Not ready after `failureThreshold` consecutive failures; below that a
  *   ready probe stays ready (hysteresis).
- * - Not ready when the last success is older than `staleAfterMs`, evaluated
- *   at read time (a stalled scheduler cannot keep a pod ready).
+ * - Not ready when the last finished cycle (any outcome) is older than
+ *   `staleAfterMs`, evaluated at read time: a stalled scheduler cannot keep a
+ *   pod ready. Measured from the last finished cycle, not the last success, so
+ *   failing or backed-off cycles turn readiness only through the failure
+ *   threshold (docs/reliability.md, finding 1).
  * - Live while the scheduler's heartbeat is newer than `heartbeatTimeoutMs`.
  *
  * Pure and clock-injected: every method takes `now` (epoch ms).
@@ -87,6 +90,7 @@ export class Health {
   private published = false;
   private report: Report | undefined;
   private lastSuccess: number | undefined;
+  private lastCycle: number | undefined;
   private lastBeat: number | undefined;
   private readonly transitions: Transition[] = [];
 
@@ -106,6 +110,7 @@ export class Health {
   record(report: Report, now: number): Transition | undefined {
     this.report = report;
     this.lastBeat = now;
+    this.lastCycle = now;
     if (report.ok) {
       this.successes += 1;
       this.failures = 0;
@@ -160,9 +165,9 @@ export class Health {
       }
       return { ready: false, cause: `${plural(this.successes, 'successful cycle')}, ${this.successThreshold} needed` };
     }
-    const age = now - this.lastSuccess;
+    const age = now - (this.lastCycle ?? this.lastSuccess);
     if (age > this.staleAfterMs) {
-      return { ready: false, cause: `last success ${formatAge(age)} ago, stale after ${formatAge(this.staleAfterMs)}` };
+      return { ready: false, cause: `last finished cycle ${formatAge(age)} ago, stale after ${formatAge(this.staleAfterMs)}` };
     }
     if (this.failures > 0) {
       return { ready: true, cause: `${plural(this.failures, 'failed cycle')}, below threshold ${this.failureThreshold}: ${describeFailures(checks)}` };

@@ -12,6 +12,7 @@ import type { Logger } from './log.js';
 import { detectMechanism, type MechanismInfo } from './mechanism.js';
 import { ProbeMetrics } from './metrics.js';
 import { Probe } from './probe.js';
+import { JITTER, MAX_THROTTLE_FACTOR } from './scheduler.js';
 import { buildStatus } from './status.js';
 import { parseSubject } from './token-file.js';
 import type { Report } from './types.js';
@@ -40,6 +41,16 @@ export interface RuntimeOptions {
   readonly defaultMetrics?: boolean;
 }
 
+/**
+ * Staleness bound actually applied: the configured one, but never shorter
+ * than the longest legitimate gap between two finished cycles (the largest
+ * throttling backoff with jitter, plus one whole cycle), so backing off can
+ * never make a pod unready on its own.
+ */
+export function staleAfterMs(configuredMs: number, intervalMs: number, cycleBudgetMs: number): number {
+  return Math.max(configuredMs, Math.ceil(MAX_THROTTLE_FACTOR * intervalMs * (1 + JITTER)) + cycleBudgetMs);
+}
+
 export function createRuntime(config: Config, options: RuntimeOptions): Runtime {
   const now = options.now ?? Date.now;
   const mechanism = detectMechanism(config.aws);
@@ -55,10 +66,11 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
   });
   const cycleBudgetMs = config.timeoutMs * 5 + 1000;
   const heartbeatTimeoutMs = Math.max(3 * config.intervalMs, 5000) + cycleBudgetMs;
+  const effectiveStaleAfterMs = staleAfterMs(config.staleAfterMs, config.intervalMs, cycleBudgetMs);
   const health = new Health({
     successThreshold: config.successThreshold,
     failureThreshold: config.failureThreshold,
-    staleAfterMs: config.staleAfterMs,
+    staleAfterMs: effectiveStaleAfterMs,
     heartbeatTimeoutMs,
     createdAt: now(),
   });
@@ -111,7 +123,7 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
       metrics.setReady(health.readiness(at).ready);
     },
     status() {
-      return buildStatus({ version: options.version, config, mechanism, audience: probe.audience, state: probe.state, health, now });
+      return buildStatus({ version: options.version, config: { ...config, staleAfterMs: effectiveStaleAfterMs }, mechanism, audience: probe.audience, state: probe.state, health, now });
     },
   };
 }

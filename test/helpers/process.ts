@@ -39,22 +39,28 @@ export class ServeProcess {
     const child = spawn(process.execPath, [MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     const p = new ServeProcess(child);
     child.stderr!.on('data', (d: Buffer) => (p.stderr += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start: ${p.stdout} ${p.stderr}`)), 20_000);
-      child.stdout!.on('data', (d: Buffer) => {
-        p.stdout += d.toString();
-        const m = /"url":"(http:\/\/[^"]+)"/.exec(p.stdout);
-        if (m && !p.url) {
-          p.url = m[1]!.replace('0.0.0.0', '127.0.0.1');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`serve did not print where it listens within 20 s: ${p.stdout} ${p.stderr}`)), 20_000);
+        child.stdout!.on('data', (d: Buffer) => {
+          p.stdout += d.toString();
+          const m = /"url":"(http:\/\/[^"]+)"/.exec(p.stdout);
+          if (m && !p.url) {
+            p.url = m[1]!.replace('0.0.0.0', '127.0.0.1');
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.once('exit', (code) => {
           clearTimeout(timer);
-          resolve();
-        }
+          reject(new Error(`serve exited with ${code}: ${p.stdout} ${p.stderr}`));
+        });
       });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`serve exited with ${code}: ${p.stdout} ${p.stderr}`));
-      });
-    });
+    } catch (err) {
+      // Never leave a half-started probe behind: it would keep the test runner alive.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      throw err;
+    }
     return p;
   }
 

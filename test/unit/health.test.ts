@@ -110,13 +110,13 @@ describe('Health readiness', () => {
 });
 
 describe('Health staleness', () => {
-  it('turns not ready at read time once the last success is older than staleAfterMs', () => {
+  it('turns not ready at read time once the last finished cycle is older than staleAfterMs', () => {
     const h = health();
     h.record(PASS, T0);
     assert.equal(h.readiness(T0 + 180 * S).ready, true, 'exactly staleAfter is still fresh');
     const r = h.readiness(T0 + 190 * S);
     assert.equal(r.ready, false);
-    assert.equal(r.cause, 'last success 190s ago, stale after 180s');
+    assert.equal(r.cause, 'last finished cycle 190s ago, stale after 180s');
     assert.deepEqual(r.checks, PASS.checks);
   });
 
@@ -127,7 +127,7 @@ describe('Health staleness', () => {
     const hist = h.history();
     assert.equal(hist.length, 2);
     assert.equal(hist[1]?.ready, false);
-    assert.equal(hist[1]?.cause, 'last success 200s ago, stale after 180s');
+    assert.equal(hist[1]?.cause, 'last finished cycle 200s ago, stale after 180s');
     assert.equal(hist[1]?.at, new Date(T0 + 200 * S).toISOString());
   });
 
@@ -141,20 +141,25 @@ describe('Health staleness', () => {
     assert.deepEqual(h.history().map((x) => x.ready), [true, false, true]);
   });
 
-  it('goes stale while failing below the threshold (failures do not refresh the last success)', () => {
+  it('does not go stale while failing below the threshold: failures count, staleness is for a stalled scheduler', () => {
     const h = health({ staleAfterMs: 10 * S });
     h.record(PASS, T0);
-    h.record(FAIL, T0 + 5 * S);
-    assert.equal(h.readiness(T0 + 9 * S).ready, true);
-    const t = h.record(FAIL, T0 + 11 * S);
-    assert.equal(t?.ready, false);
-    assert.match(t?.cause ?? '', /^last success 11s ago, stale after 10s$/);
+    h.record(FAIL, T0 + 8 * S);
+    const t = h.record(FAIL, T0 + 16 * S);
+    assert.equal(t, undefined, 'two failures below threshold 3, last success 16 s ago: still ready');
+    assert.equal(h.readiness(T0 + 16 * S).ready, true);
+    assert.match(h.readiness(T0 + 16 * S).cause, /^2 consecutive failed cycles, below threshold 3/);
+    assert.equal(h.readiness(T0 + 27 * S).ready, false, 'no cycle finished for 11 s: stale');
+    assert.equal(h.readiness(T0 + 27 * S).cause, 'last finished cycle 11s ago, stale after 10s');
+    const third = h.record(FAIL, T0 + 28 * S);
+    assert.equal(third, undefined, 'already not ready');
+    assert.match(h.readiness(T0 + 28 * S).cause, /^3 consecutive failed cycles \(threshold 3\)/);
   });
 
   it('formats sub-second ages in milliseconds', () => {
     const h = health({ staleAfterMs: 300 });
     h.record(PASS, T0);
-    assert.equal(h.readiness(T0 + 450).cause, 'last success 450ms ago, stale after 300ms');
+    assert.equal(h.readiness(T0 + 450).cause, 'last finished cycle 450ms ago, stale after 300ms');
     assert.deepEqual([formatAge(999), formatAge(1000), formatAge(61_999)], ['999ms', '1s', '61s']);
   });
 });

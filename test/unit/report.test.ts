@@ -107,7 +107,7 @@ describe('renderReadyz', () => {
     ['not ready, terse: failing checks then the cause', failing, false, `[-]sts failed: trust_policy_mismatch\nreadyz check failed: ${failing.cause}\n`],
     ['not ready, verbose: every check then the cause', failing, true, `[+]env ok\n[+]token ok\n[-]sts failed: trust_policy_mismatch\n[ ]chain skipped\n[ ]s3 skipped\nreadyz check failed: ${failing.cause}\n`],
     ['before the first report: only the cause', { ready: false, cause: 'no successful cycle yet', checks: [] }, true, 'readyz check failed: no successful cycle yet\n'],
-    ['stale with passing checks, terse: only the cause', { ready: false, cause: 'last success 190s ago, stale after 180s', checks: ready.checks }, false, 'readyz check failed: last success 190s ago, stale after 180s\n'],
+    ['stale with passing checks, terse: only the cause', { ready: false, cause: 'last finished cycle 190s ago, stale after 180s', checks: ready.checks }, false, 'readyz check failed: last finished cycle 190s ago, stale after 180s\n'],
   ];
   for (const [name, readiness, verbose, expected] of cases) {
     it(name, () => assert.equal(renderReadyz(readiness, verbose), expected));

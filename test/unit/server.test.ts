@@ -99,12 +99,12 @@ describe('HTTP endpoints', () => {
     assert.equal((await request(ctx.l.url, '/readyz')).status, 200);
   });
 
-  it('/readyz turns 503 when the last success goes stale, judged by the injected clock', async () => {
+  it('/readyz turns 503 when no cycle has finished for staleAfter, judged by the injected clock', async () => {
     ctx.clock.now = T0 + 200 * S;
     try {
       const r = await request(ctx.l.url, '/readyz');
       assert.equal(r.status, 503);
-      assert.equal(r.body, 'readyz check failed: last success 200s ago, stale after 180s\n');
+      assert.equal(r.body, 'readyz check failed: last finished cycle 200s ago, stale after 180s\n');
     } finally {
       ctx.clock.now = T0;
     }
