@@ -21,7 +21,9 @@ export const stsCheck: Check = async (ctx) => {
     ctx.onStsRequest('GetCallerIdentity', 'success');
   } catch (error) {
     ctx.onStsRequest('GetCallerIdentity', outcomeOf(error));
-    dropCredentials(ctx);
+    // Throttling, timeouts, network errors and 5xx say nothing against the
+    // credentials: keep them, so the retry costs one STS call, not two.
+    if (!isTransient(error)) dropCredentials(ctx);
     const d = diagnoseSts(error, diagnosisContext(ctx, 'GetCallerIdentity'));
     return fail('sts', d.reason, d.cause, d.fix);
   }
@@ -139,6 +141,12 @@ export function diagnosisContext(ctx: CheckContext, operation: string): Diagnosi
     region: ctx.config.aws.region,
     stsEndpoint: ctx.state.stsEndpoint,
   };
+}
+
+/** An STS failure that is not about the caller: throttled, timed out, unreachable or a server error. */
+export function isTransient(error: unknown): boolean {
+  const facts = errorFacts(error);
+  return transportReason(facts) !== undefined || (facts.status !== undefined && facts.status >= 500);
 }
 
 export function outcomeOf(error: unknown): 'throttled' | 'error' {

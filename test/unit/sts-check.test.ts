@@ -70,6 +70,29 @@ describe('sts check', () => {
     assert.equal(sts.commandCalls(GetCallerIdentityCommand).length, 2);
   });
 
+  const callerFailures: Array<[string, Error, boolean]> = [
+    ['throttled', serviceError('Throttling', 'Rate exceeded', 400), true],
+    ['timed out', Object.assign(new Error('Request timed out'), { name: 'TimeoutError' }), true],
+    ['unreachable', network('ECONNREFUSED'), true],
+    ['a server error', serviceError('ServiceUnavailable', 'Service is unavailable', 503), true],
+    ['an expired session token', serviceError('ExpiredToken', 'The security token included in the request is expired', 400), false],
+    ['an unknown session token', serviceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403), false],
+  ];
+  for (const [what, error, keep] of callerFailures) {
+    test(`GetCallerIdentity ${what}: ${keep ? 'keeps the credentials, so the retry costs one STS call' : 'drops the credentials and assumes again'}`, async () => {
+      healthy();
+      const { ctx } = await run();
+      sts.on(GetCallerIdentityCommand).rejects(error);
+      const failed = await run({ ...ctx, cycle: {} });
+      assert.equal(failed.verdict.status, 'fail');
+      assert.equal(ctx.state.credentials !== undefined, keep);
+      sts.on(GetCallerIdentityCommand).resolves({ Arn: ASSUMED_ARN, Account: '111122223333', UserId: 'AROA:x' });
+      const healed = await run({ ...ctx, cycle: {} });
+      assert.equal(healed.verdict.status, 'pass', healed.verdict.message);
+      assert.equal(sts.commandCalls(AssumeRoleWithWebIdentityCommand).length, keep ? 1 : 2);
+    });
+  }
+
   const refreshCases: Array<[string, (ctx: CheckContext) => Promise<void> | void]> = [
     ['the token file changed', async () => dir.write(await mintToken({ nowS: Math.floor(Date.now() / 1000) - 5 }))],
     ['credentials are within 5 minutes of expiry', (ctx) => void (ctx.state.credentials = { ...ctx.state.credentials!, expiration: new Date(Date.now() + REFRESH_MARGIN_MS - 1000) })],
