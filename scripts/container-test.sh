@@ -41,7 +41,7 @@ log() { printf '[container-test] %s\n' "$*" >&2; }
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 pass() { PASSED=$((PASSED + 1)); log "ok: $*"; }
 fail() { FAILED=$((FAILED + 1)); log "FAIL: $*"; summary; exit 1; }
-summary() { printf 'container-test: %d passed, %d failed\n' "$PASSED" "$FAILED"; }
+summary() { printf 'container-test: %d steps ok, %d step failing\n' "$PASSED" "$FAILED"; }
 
 [ "$(id -u)" -eq 0 ] || { log "must run as root (podman, debootstrap)"; exit 2; }
 

@@ -52,7 +52,7 @@ export function allFindings(report: Report): Finding[] {
 
 export function summaryLine(report: Report): string {
   const count = (s: CheckResult['status']): number => report.checks.filter((c) => c.status === s).length;
-  return `irsa-probe: ${count('pass')} passed, ${count('fail')} failed, ${count('skip')} skipped in ${Math.round(report.durationMs)} ms`;
+  return `checks: ${count('pass')} ok, ${count('fail')} failing, ${count('skip')} skipped (cycle took ${Math.round(report.durationMs)} ms)`;
 }
 
 /**

@@ -60,7 +60,7 @@ describe('renderText', () => {
 
   it('ends with a blank line, the summary line and a newline', () => {
     assert.equal(lines.at(-1), '');
-    assert.equal(lines.at(-2), 'irsa-probe: 2 passed, 1 failed, 2 skipped in 234 ms');
+    assert.equal(lines.at(-2), 'checks: 2 ok, 1 failing, 2 skipped (cycle took 234 ms)');
     assert.equal(lines.at(-3), '');
   });
 
@@ -77,7 +77,7 @@ describe('renderText', () => {
 
   it('prints just the checks and the summary for a clean pass', () => {
     const ok: Report = { ok: true, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 40, checks: [CHECKS[1]!], findings: [] };
-    assert.equal(renderText(ok), 'PASS token token for system:serviceaccount:ns:sa expires in 23h (2 ms)\n\nirsa-probe: 1 passed, 0 failed, 0 skipped in 40 ms\n');
+    assert.equal(renderText(ok), 'PASS token token for system:serviceaccount:ns:sa expires in 23h (2 ms)\n\nchecks: 1 ok, 0 failing, 0 skipped (cycle took 40 ms)\n');
   });
 
   it('verbose adds the start time before the checks', () => {
@@ -86,12 +86,12 @@ describe('renderText', () => {
   });
 
   it('counts statuses in the summary line', () => {
-    assert.equal(summaryLine({ ...FAILED, checks: [] }), 'irsa-probe: 0 passed, 0 failed, 0 skipped in 234 ms');
+    assert.equal(summaryLine({ ...FAILED, checks: [] }), 'checks: 0 ok, 0 failing, 0 skipped (cycle took 234 ms)');
   });
 
   it('renders only what it is given (no fields beyond the report)', () => {
     for (const line of lines) {
-      if (line === '' || /^(PASS|FAIL|SKIP|ERROR|WARNING|irsa-probe:)/.test(line)) continue;
+      if (line === '' || /^(PASS|FAIL|SKIP|ERROR|WARNING|checks:)/.test(line)) continue;
       assert.ok(line.startsWith('  '), `unexpected unindented line: ${line}`);
     }
   });
