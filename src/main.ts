@@ -9,10 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, UsageError, usage, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { renderText } from './report.js';
-import { createRuntime } from './runtime.js';
-import { Scheduler } from './scheduler.js';
-import { createApp, listen } from './server.js';
 import { readVersion } from './version.js';
+import { wireProbe } from './wiring.js';
 
 export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
@@ -51,8 +49,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
 async function check(config: Config, warnings: readonly string[], version: string): Promise<number> {
   const log = createLogger(config.logLevel, (line) => process.stderr.write(line));
   for (const w of warnings) log.warn(w);
-  const runtime = createRuntime(config, { version, log: createLogger('error', () => undefined), defaultMetrics: false });
-  const report = await runtime.probe.run(new AbortController().signal);
+  const { probe } = wireProbe(config);
+  const report = await probe.run(new AbortController().signal);
   process.stdout.write(config.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
   return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
 }
@@ -60,6 +58,8 @@ async function check(config: Config, warnings: readonly string[], version: strin
 async function serve(config: Config, warnings: readonly string[], version: string): Promise<number> {
   const log = createLogger(config.logLevel);
   for (const w of warnings) log.warn(w);
+  // Loaded here, not at the top: `check` needs none of express, prom-client or the scheduler.
+  const [{ createRuntime }, { Scheduler }, { createApp, listen }] = await Promise.all([import('./runtime.js'), import('./scheduler.js'), import('./server.js')]);
   const runtime = createRuntime(config, { version, log });
   const app = createApp({ health: runtime.health, metrics: runtime.metrics, status: config.statusEnabled ? () => runtime.status() : undefined });
   let listening: Awaited<ReturnType<typeof listen>>;

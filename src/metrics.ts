@@ -112,7 +112,7 @@ export class ProbeMetrics {
     this.lastSuccess.remove({});
     this.tokenExpiry.remove({});
     this.credentialsExpiry.remove({});
-    if (opts?.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (opts?.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
   }
 
   setInfo(info: ProbeInfo): void {

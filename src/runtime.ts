@@ -3,19 +3,18 @@
  * happens to each Report (readiness, metrics, log lines). Used by both
  * `serve` and `check`.
  */
-import { stsEndpointFor } from './aws-names.js';
 import type { ProbeDeps } from './checks/context.js';
+import type { Probe } from './probe.js';
 import type { Config } from './config.js';
-import { createDeps } from './deps.js';
 import { Health } from './health.js';
 import type { Logger } from './log.js';
-import { detectMechanism, type MechanismInfo } from './mechanism.js';
+import type { MechanismInfo } from './mechanism.js';
 import { ProbeMetrics } from './metrics.js';
-import { Probe } from './probe.js';
 import { JITTER, MAX_THROTTLE_FACTOR } from './scheduler.js';
 import { buildStatus } from './status.js';
 import { parseSubject } from './token-file.js';
 import type { Report } from './types.js';
+import { wireProbe } from './wiring.js';
 
 /** Repeated identical failures are logged again at most this often. */
 export const REPEAT_LOG_MS = 60_000;
@@ -53,14 +52,9 @@ export function staleAfterMs(configuredMs: number, intervalMs: number, cycleBudg
 
 export function createRuntime(config: Config, options: RuntimeOptions): Runtime {
   const now = options.now ?? Date.now;
-  const mechanism = detectMechanism(config.aws);
-  const stsEndpoint = stsEndpointFor(config.aws.region ?? 'us-east-1', config.aws.stsRegionalEndpoints, config.aws.endpointUrlSts, config.aws.endpointUrl);
   const metrics = new ProbeMetrics({ defaultMetrics: options.defaultMetrics ?? true });
-  const probe = new Probe({
-    config,
-    mechanism,
-    deps: options.deps ?? createDeps(config),
-    stsEndpoint,
+  const { probe, mechanism, stsEndpoint } = wireProbe(config, {
+    ...(options.deps ? { deps: options.deps } : {}),
     now,
     onStsRequest: (operation, outcome) => metrics.countStsRequest(operation, outcome),
   });

@@ -6,7 +6,10 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { decodeJwt, decodeProtectedHeader, errors as joseErrors } from 'jose';
+// Subpath imports: only the decoders, not jose's whole crypto surface (start-up cost).
+import { decodeJwt } from 'jose/jwt/decode';
+import { decodeProtectedHeader } from 'jose/decode/protected_header';
+import { JOSEError } from 'jose/errors';
 
 /** A service-account token is about 1 KiB; anything past this is not a token. */
 export const MAX_TOKEN_BYTES = 64 * 1024;
@@ -101,7 +104,7 @@ export function decodeToken(text: string): TokenClaims {
 }
 
 function describeJoseError(error: unknown): string {
-  if (error instanceof joseErrors.JOSEError) {
+  if (error instanceof JOSEError) {
     const text = error.message.toLowerCase();
     if (text.includes('base64')) return 'is not valid base64url';
     if (text.includes('json') || text.includes('parse')) return 'is not JSON';
