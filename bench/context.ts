@@ -53,12 +53,19 @@ export interface BenchContext {
 }
 
 /**
- * The base every measured process starts from: PATH, a private HOME, a locale,
+ * The V8 flags the image sets (Dockerfile `ENV NODE_OPTIONS`): every Node.js
+ * process of the bench runs with them, so the figures are those of the probe
+ * as shipped. A unit test keeps the two equal.
+ */
+export const IMAGE_NODE_OPTIONS = '--max-semi-space-size=1';
+
+/**
+ * The base every measured process starts from: the image's NODE_OPTIONS, PATH, a private HOME, a locale,
  * and the sandbox's variables. IRSA_PROBE_S3_BUCKET is dropped: the AWS CLI
  * exec probe touches only STS, so the probe is measured doing the same.
  */
 export function processEnv(sandboxEnv: Readonly<Record<string, string>>, home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', ...sandboxEnv };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', NODE_OPTIONS: IMAGE_NODE_OPTIONS, ...sandboxEnv };
   delete env.IRSA_PROBE_S3_BUCKET;
   return env;
 }

@@ -16,8 +16,8 @@ export interface FloorResult {
 const REQUESTS = 200;
 const SAMPLES = 10;
 
-export async function bareFloor(ctx: BenchContext, nodeOptions = ''): Promise<FloorResult> {
-  const env = nodeOptions ? { ...ctx.probeEnv, NODE_OPTIONS: nodeOptions } : ctx.probeEnv;
+export async function bareFloor(ctx: BenchContext, nodeOptions?: string): Promise<FloorResult> {
+  const env = nodeOptions === undefined ? ctx.probeEnv : { ...ctx.probeEnv, NODE_OPTIONS: nodeOptions };
   const server = await startBareServer(ctx.children, env);
   try {
     for (let i = 0; i < REQUESTS; i++) {
@@ -30,7 +30,7 @@ export async function bareFloor(ctx: BenchContext, nodeOptions = ''): Promise<Fl
       rss.push(memory(server.pid).rssBytes);
       await sleep(200);
     }
-    return { nodeOptions, rss: summarize(rss) };
+    return { nodeOptions: env.NODE_OPTIONS ?? '', rss: summarize(rss) };
   } finally {
     await ctx.children.stop(server.child);
   }

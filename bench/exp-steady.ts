@@ -52,7 +52,7 @@ const TICK_MS = 500;
 const RSS_WINDOW = 25;
 
 export async function steadyState(ctx: BenchContext, options: { cycles: number; memoryFromCycle: number; nodeOptions?: string }): Promise<SteadyResult> {
-  const env = options.nodeOptions ? { ...ctx.probeEnv, NODE_OPTIONS: options.nodeOptions } : ctx.probeEnv;
+  const env = options.nodeOptions === undefined ? ctx.probeEnv : { ...ctx.probeEnv, NODE_OPTIONS: options.nodeOptions };
   const probe = await startProbe(ctx.children, env, ['--interval', '100ms']);
   try {
     await probe.waitReady(30_000);
@@ -68,7 +68,7 @@ export async function steadyState(ctx: BenchContext, options: { cycles: number; 
       ticks.push({ cycle: estimate, rssBytes: memory(probe.pid).rssBytes, cpu: cpuSeconds(probe.pid) });
       if (!probe.child.running) throw new Error(`irsa-probe serve exited during the run:\n${probe.child.tail()}`);
       if (Date.now() >= nextLog) {
-        ctx.log(`serve${options.nodeOptions ? ` (${options.nodeOptions})` : ''}: cycle ~${estimate}/${options.cycles}, RSS ${(ticks.at(-1)!.rssBytes / 2 ** 20).toFixed(1)} MiB`);
+        ctx.log(`serve${options.nodeOptions === undefined ? '' : ` (NODE_OPTIONS="${options.nodeOptions}")`}: cycle ~${estimate}/${options.cycles}, RSS ${(ticks.at(-1)!.rssBytes / 2 ** 20).toFixed(1)} MiB`);
         nextLog = Date.now() + 30_000;
       }
     }
@@ -84,7 +84,7 @@ export async function steadyState(ctx: BenchContext, options: { cycles: number; 
     const early = ticks.find((t) => t.cycle >= EARLY_CYCLES);
     if (fromSamples.length === 0 || endSamples.length === 0) throw new Error(`too few RSS samples around cycles ${options.memoryFromCycle} and ${endCycles}`);
     return {
-      nodeOptions: options.nodeOptions ?? '',
+      nodeOptions: env.NODE_OPTIONS ?? '',
       cycles: endCycles,
       windowCycles,
       cyclesPerSecond: windowCycles / ((endAt - start.at) / 1000),

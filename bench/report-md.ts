@@ -84,7 +84,7 @@ function oneShotSection(r: Results): string {
 
 function steadyRow(s: Results['steady'], floor: Results['floor']): string[] {
   return [
-    s.nodeOptions === '' ? '(none)' : `\`${s.nodeOptions}\``,
+    s.nodeOptions === '' ? '(none: Node.js defaults)' : `\`${s.nodeOptions}\``,
     `${s.cycles}`,
     fmtCpu(s.cpuSecondsPerCycle),
     s.earlyCpuSecondsPerCycle === undefined ? '—' : fmtCpu(s.earlyCpuSecondsPerCycle),

@@ -41,7 +41,8 @@ export const EXIT_USAGE = 2;
 export const EXIT_TARGET_MISSED = 3;
 
 /** V8 flags the full run tries on the memory run (proposed for the image). */
-export const VARIANTS = ['--max-semi-space-size=1', '--max-semi-space-size=1 --jitless'] as const;
+/** V8-flag variants next to the image's flags: Node's defaults, and the image's flags plus --jitless. */
+export const VARIANTS = ['', '--max-semi-space-size=1 --jitless'] as const;
 
 const USAGE = 'usage: node dist/bench/run.js [--quick] [--out PATH] [--strict] | --render RESULTS.json [--out PATH]';
 
@@ -76,7 +77,7 @@ async function measure(ctx: BenchContext): Promise<Omit<Results, 'machine' | 'aw
   const modules = await moduleCosts(ctx, ctx.params.moduleRounds);
   log('start to ready');
   const startupResult = await startup(ctx);
-  log(`serve at 100 ms for ${ctx.params.cycles} cycles`);
+  log(`serve at 100 ms for ${ctx.params.cycles} cycles (NODE_OPTIONS="${ctx.probeEnv.NODE_OPTIONS ?? ''}", as in the image)`);
   const steady = await steadyState(ctx, { cycles: ctx.params.cycles, memoryFromCycle: ctx.params.memoryFromCycle });
   const floor = await bareFloor(ctx);
   const variants: Variant[] = [];

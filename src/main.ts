@@ -59,24 +59,28 @@ async function serve(config: Config, warnings: readonly string[], version: strin
   const log = createLogger(config.logLevel);
   for (const w of warnings) log.warn(w);
   // Loaded here, not at the top: `check` needs none of express, prom-client or the scheduler.
-  const [{ createRuntime }, { Scheduler }, { createApp, listen }] = await Promise.all([import('./runtime.js'), import('./scheduler.js'), import('./server.js')]);
+  const [{ createRuntime }, { Scheduler }] = await Promise.all([import('./runtime.js'), import('./scheduler.js')]);
   const runtime = createRuntime(config, { version, log });
-  const app = createApp({ health: runtime.health, metrics: runtime.metrics, status: config.statusEnabled ? () => runtime.status() : undefined });
-  let listening: Awaited<ReturnType<typeof listen>>;
-  try {
-    listening = await listen(app, config.host, config.port);
-  } catch (error) {
-    log.error('cannot listen', { error: (error as Error).message });
-    return EXIT_USAGE;
-  }
   const scheduler = new Scheduler((signal) => runtime.probe.run(signal), {
     intervalMs: config.intervalMs,
     cycleBudgetMs: runtime.cycleBudgetMs,
     onReport: (report) => runtime.record(report),
     onBeat: (now) => runtime.beat(now),
   });
-  log.info('started', { version, mechanism: runtime.mechanism.mechanism, url: listening.url, port: listening.port, intervalMs: config.intervalMs });
+  // The first cycle starts before the HTTP server is loaded: loading express
+  // overlaps the cycle's STS round trips, so the pod is ready sooner.
   scheduler.start();
+  let listening: Awaited<ReturnType<typeof import('./server.js')['listen']>>;
+  try {
+    const { createApp, listen } = await import('./server.js');
+    const app = createApp({ health: runtime.health, metrics: runtime.metrics, status: config.statusEnabled ? () => runtime.status() : undefined });
+    listening = await listen(app, config.host, config.port);
+  } catch (error) {
+    log.error('cannot listen', { error: (error as Error).message });
+    await scheduler.stop();
+    return EXIT_USAGE;
+  }
+  log.info('started', { version, mechanism: runtime.mechanism.mechanism, url: listening.url, port: listening.port, intervalMs: config.intervalMs });
   const signal = await waitForSignal();
   log.info('stopping', { signal });
   const forced = setTimeout(() => {

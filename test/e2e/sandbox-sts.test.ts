@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -9,6 +8,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { decodeProtectedHeader } from 'jose';
 import { OidcIssuer } from '../../sandbox/issuer.js';
 import { startWorld, type ScenarioName, type World } from '../../sandbox/world.js';
+import { connectError } from '../helpers/bounded.js';
 
 const REGION = 'us-west-2';
 const parser = new XMLParser();
@@ -25,19 +25,6 @@ async function raw(url: string, body: string | undefined, headers: Record<string
   const text = await res.text();
   const doc = parser.parse(text) as { ErrorResponse?: { Error: Raw['error']; RequestId: string } };
   return { status: res.status, text, error: doc.ErrorResponse?.Error, requestId: doc.ErrorResponse?.RequestId };
-}
-
-/** The error code of a fresh TCP connection to the URL's port, or 'connected'. */
-function connectError(url: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), hostname);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
 }
 
 const form = (p: Record<string, string>): string => new URLSearchParams({ Version: '2011-06-15', ...p }).toString();

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { access, readFile, readlink, readdir } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { startWorld, type World } from '../../sandbox/world.js';
+import { connectError } from '../helpers/bounded.js';
 
 const run = promisify(execFile);
 
@@ -22,18 +22,6 @@ async function poll<T>(read: () => Promise<T>, ok: (value: T) => boolean, deadli
 }
 
 const token = (w: World, file = w.tokenFile): Promise<string> => readFile(file, 'utf8');
-
-function connectError(url: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), hostname);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
-}
 
 describe('sandbox world: issuer and token files', () => {
   const lifetime = 3;

@@ -14,27 +14,15 @@ import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { decodeToken, MAX_TOKEN_BYTES, readTokenFile, TokenDecodeError, TokenFileError } from '../../src/token-file.js';
+import { timed as timedWithin } from '../helpers/bounded.js';
 
 const RUNS = { numRuns: 400 };
 /** One call on a noisy 2-core machine; a pathological parse takes far longer. */
 const CALL_BUDGET_MS = 1_000;
+const timed = <T>(fn: () => T) => timedWithin(fn, CALL_BUDGET_MS);
 
 const b64url = (value: string | Buffer): string => Buffer.from(value).toString('base64url');
 const BASE64URL = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'];
-
-/** Runs fn and returns what it returned or threw, asserting it stayed within the budget. */
-function timed<T>(fn: () => T, budgetMs = CALL_BUDGET_MS): { value?: T; error?: unknown } {
-  const started = performance.now();
-  let outcome: { value?: T; error?: unknown };
-  try {
-    outcome = { value: fn() };
-  } catch (error) {
-    outcome = { error };
-  }
-  const elapsed = performance.now() - started;
-  assert.ok(elapsed < budgetMs, `took ${elapsed.toFixed(0)} ms`);
-  return outcome;
-}
 
 /** decodeToken's contract: claims with the right shapes, or a TokenDecodeError that quotes none of the input's long segments. */
 function assertDecodeContract(text: string): void {

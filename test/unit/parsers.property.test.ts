@@ -4,31 +4,18 @@
  * formatDuration/parseDuration round-trip.
  */
 import assert from 'node:assert/strict';
-import { performance } from 'node:perf_hooks';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { AwsNameError, isRegion, parseAssumedRoleArn, parseBucketName, parseRoleArn, partitionOfRegion, PARTITIONS, stsEndpointFor } from '../../src/aws-names.js';
 import { ConfigError, loadConfig, readAwsEnv, SETTINGS, UsageError } from '../../src/config.js';
 import { DurationError, formatDuration, parseDuration } from '../../src/duration.js';
 import { detectMechanism } from '../../src/mechanism.js';
+import { timed as timedWithin } from '../helpers/bounded.js';
 
 const RUNS = { numRuns: 500 };
 /** Generous bound for one call on a noisy 2-core machine; a catastrophic regex takes far longer. */
 const CALL_BUDGET_MS = 1_000;
-
-/** Runs fn, asserts it finished within the budget, and returns what it returned or threw. */
-function timed<T>(fn: () => T): { value?: T; error?: unknown } {
-  const started = performance.now();
-  let outcome: { value?: T; error?: unknown };
-  try {
-    outcome = { value: fn() };
-  } catch (error) {
-    outcome = { error };
-  }
-  const elapsed = performance.now() - started;
-  assert.ok(elapsed < CALL_BUDGET_MS, `took ${elapsed.toFixed(0)} ms`);
-  return outcome;
-}
+const timed = <T>(fn: () => T) => timedWithin(fn, CALL_BUDGET_MS);
 
 /** Any text, including long runs of the characters the parsers care about. */
 function textNear(alphabet: string[]): fc.Arbitrary<string> {
