@@ -70,6 +70,8 @@ export class S3Emulator {
     await this.s3rver.close();
   }
 
+  private queue: Promise<void> = Promise.resolve();
+
   private answer(res: ServerResponse, operation: string, a: S3Answer): void {
     this.counters.record('s3', operation, a.code);
     const id = requestId();
@@ -84,7 +86,13 @@ export class S3Emulator {
       req.resume();
       return this.answer(res, operation, refusal);
     }
-    await this.forward(req, res, operation);
+    // s3rver keeps objects as files and is not safe under concurrency: a read or a
+    // listing racing a delete of the same object throws ENOENT from a stream it
+    // does not guard, and takes the process down. Real S3 serialises per key; the
+    // sandbox forwards one request at a time (its load is a few pods).
+    const turn = this.queue.then(() => this.forward(req, res, operation));
+    this.queue = turn.catch(() => undefined);
+    await turn;
   }
 
   /** Why the request is refused (auth, then the fault knobs), or undefined to pass it on. */
@@ -105,6 +113,8 @@ export class S3Emulator {
     for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !STRIPPED.has(name)) headers[name] = value;
     headers.host = `${LOOPBACK}:${this.upstreamPort}`;
     return new Promise<void>((resolve) => {
+      // A client that goes away must not hold the queue.
+      res.on('close', () => resolve());
       const upstream = httpRequest({ host: LOOPBACK, port: this.upstreamPort, method: req.method, path: req.url, headers }, (answer) => {
         const status = answer.statusCode ?? 502;
         this.counters.record('s3', operation, status >= 400 ? (answer.headers['x-amz-error-code'] as string | undefined) ?? String(status) : undefined);
