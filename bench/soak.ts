@@ -193,7 +193,7 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
     },
     {
       intervalMs: 1,
-      cycleBudgetMs: runtime.cycleBudgetMs,
+      cycleBudgetMs: config.cycleBudgetMs,
       onReport: (report) => {
         runtime.record(report);
         phaseReports.push(report);

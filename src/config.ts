@@ -9,6 +9,7 @@
 import { isIP } from 'node:net';
 import { AwsNameError, parseBucketName, parseRoleArn, ROLE_ARN_FORM } from './aws-names.js';
 import { DurationError, formatDuration, parseDuration } from './duration.js';
+import { JITTER, MAX_THROTTLE_FACTOR } from './scheduler.js';
 import type { LogLevel } from './types.js';
 import { LOG_LEVELS } from './types.js';
 
@@ -20,8 +21,18 @@ export const DEFAULT_S3_PREFIX = 'irsa-probe/';
 export const DEFAULT_POD_NAME = 'irsa-probe';
 /** Below this interval the probe warns: every pod calls STS every interval. */
 export const SHORT_INTERVAL_MS = 10_000;
-/** staleAfter = STALE_INTERVALS × interval */
-export const STALE_INTERVALS = 3;
+/**
+ * The cycle budget (five checks at their timeout, plus a second) and the
+ * staleness bound: the longest legitimate gap between two finished cycles, i.e.
+ * the largest throttling backoff with jitter plus one whole cycle, and never
+ * less than 3 intervals. Readiness goes stale only when the scheduler stalls;
+ * failing or backed-off cycles turn it through the failure threshold.
+ */
+export function cycleTimings(intervalMs: number, timeoutMs: number): { cycleBudgetMs: number; staleAfterMs: number } {
+  const cycleBudgetMs = timeoutMs * 5 + 1000;
+  return { cycleBudgetMs, staleAfterMs: Math.max(3 * intervalMs, Math.ceil(MAX_THROTTLE_FACTOR * intervalMs * (1 + JITTER)) + cycleBudgetMs) };
+}
+
 /** Values longer than this are cut in error messages. */
 export const MAX_ECHO = 80;
 
@@ -67,7 +78,9 @@ export interface Config {
   readonly assumeIntervalMs: number;
   readonly failureThreshold: number;
   readonly successThreshold: number;
-  /** STALE_INTERVALS × interval. */
+  /** The longest one cycle may take: five checks at their timeout, plus a second. */
+  readonly cycleBudgetMs: number;
+  /** Readiness turns stale when no cycle has finished for this long: see cycleTimings(). */
   readonly staleAfterMs: number;
   readonly s3?: S3Target;
   /** IRSA_PROBE_EXPECTED_ROLE_ARN (validated) else AWS_ROLE_ARN (raw, judged by the env check) else undefined. */
@@ -485,6 +498,7 @@ function resolve(args: ParsedArgs, env: Env): Config {
   const podName = readPodName(flags, env);
   const prefix = readPrefix(read('s3Prefix'));
   const bucket = readBucket(read('s3Bucket'));
+  const timeoutMs = readDuration('timeout', read('timeout'), 5_000, TIMEOUT_RANGE);
   const aws = readAwsEnv(env);
   const expectedRoleArn = readRoleArn(read('expectedRoleArn')) ?? (nonEmpty(aws.roleArn) ? aws.roleArn : undefined);
   const namespace = readNamespace(flags, env);
@@ -495,11 +509,11 @@ function resolve(args: ParsedArgs, env: Env): Config {
     port: readInteger('port', read('port'), DEFAULT_PORT, PORT_RANGE),
     host: readHost(read('host')),
     intervalMs,
-    timeoutMs: readDuration('timeout', read('timeout'), 5_000, TIMEOUT_RANGE),
+    timeoutMs,
     assumeIntervalMs: readDuration('assumeInterval', read('assumeInterval'), 3_600_000, ASSUME_RANGE),
     failureThreshold: readInteger('failureThreshold', read('failureThreshold'), 3, THRESHOLD_RANGE),
     successThreshold: readInteger('successThreshold', read('successThreshold'), 1, THRESHOLD_RANGE),
-    staleAfterMs: STALE_INTERVALS * intervalMs,
+    ...cycleTimings(intervalMs, timeoutMs),
     ...(bucket === undefined ? {} : { s3: { bucket, prefix, key: `${prefix}${podName}` } }),
     ...(expectedRoleArn === undefined ? {} : { expectedRoleArn }),
     ...(audience === undefined ? {} : { audience }),

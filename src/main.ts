@@ -63,7 +63,7 @@ async function serve(config: Config, warnings: readonly string[], version: strin
   const runtime = createRuntime(config, { version, log });
   const scheduler = new Scheduler((signal) => runtime.probe.run(signal), {
     intervalMs: config.intervalMs,
-    cycleBudgetMs: runtime.cycleBudgetMs,
+    cycleBudgetMs: config.cycleBudgetMs,
     onReport: (report) => runtime.record(report),
     onBeat: (now) => runtime.beat(now),
   });

@@ -10,7 +10,6 @@ import { Health } from './health.js';
 import type { Logger } from './log.js';
 import type { MechanismInfo } from './mechanism.js';
 import { ProbeMetrics } from './metrics.js';
-import { JITTER, MAX_THROTTLE_FACTOR } from './scheduler.js';
 import { buildStatus } from './status.js';
 import { parseSubject } from './token-file.js';
 import type { Report } from './types.js';
@@ -25,7 +24,6 @@ export interface Runtime {
   readonly health: Health;
   readonly metrics: ProbeMetrics;
   readonly heartbeatTimeoutMs: number;
-  readonly cycleBudgetMs: number;
   record(report: Report): void;
   /** Scheduler heartbeat; also refreshes the readiness gauge so staleness shows in /metrics. */
   beat(now: number): void;
@@ -40,16 +38,6 @@ export interface RuntimeOptions {
   readonly defaultMetrics?: boolean;
 }
 
-/**
- * Staleness bound actually applied: the configured one, but never shorter
- * than the longest legitimate gap between two finished cycles (the largest
- * throttling backoff with jitter, plus one whole cycle), so backing off can
- * never make a pod unready on its own.
- */
-export function staleAfterMs(configuredMs: number, intervalMs: number, cycleBudgetMs: number): number {
-  return Math.max(configuredMs, Math.ceil(MAX_THROTTLE_FACTOR * intervalMs * (1 + JITTER)) + cycleBudgetMs);
-}
-
 export function createRuntime(config: Config, options: RuntimeOptions): Runtime {
   const now = options.now ?? Date.now;
   const metrics = new ProbeMetrics({ defaultMetrics: options.defaultMetrics ?? true });
@@ -58,13 +46,11 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
     now,
     onStsRequest: (operation, outcome) => metrics.countStsRequest(operation, outcome),
   });
-  const cycleBudgetMs = config.timeoutMs * 5 + 1000;
-  const heartbeatTimeoutMs = Math.max(3 * config.intervalMs, 5000) + cycleBudgetMs;
-  const effectiveStaleAfterMs = staleAfterMs(config.staleAfterMs, config.intervalMs, cycleBudgetMs);
+  const heartbeatTimeoutMs = Math.max(3 * config.intervalMs, 5000) + config.cycleBudgetMs;
   const health = new Health({
     successThreshold: config.successThreshold,
     failureThreshold: config.failureThreshold,
-    staleAfterMs: effectiveStaleAfterMs,
+    staleAfterMs: config.staleAfterMs,
     heartbeatTimeoutMs,
     createdAt: now(),
   });
@@ -88,7 +74,6 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
     health,
     metrics,
     heartbeatTimeoutMs,
-    cycleBudgetMs,
     record(report) {
       const at = now();
       const transition = health.record(report, at);
@@ -117,7 +102,7 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
       metrics.setReady(health.readiness(at).ready);
     },
     status() {
-      return buildStatus({ version: options.version, config: { ...config, staleAfterMs: effectiveStaleAfterMs }, mechanism, audience: probe.audience, state: probe.state, health, now });
+      return buildStatus({ version: options.version, config, mechanism, audience: probe.audience, state: probe.state, health, now });
     },
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig, SETTINGS, suggest, truncate, UsageError, usage, type Config } from '../../src/config.js';
+import { ConfigError, cycleTimings, loadConfig, SETTINGS, suggest, truncate, UsageError, usage, type Config } from '../../src/config.js';
 
 type Env = Record<string, string>;
 
@@ -48,7 +48,9 @@ describe('loadConfig defaults', () => {
         assumeIntervalMs: 3_600_000,
         failureThreshold: 3,
         successThreshold: 1,
-        staleAfterMs: 180_000,
+        cycleBudgetMs: 26_000,
+        // 8 x 60 s x 1.1 (the largest throttling backoff with jitter) + one cycle budget
+        staleAfterMs: 554_000,
         logLevel: 'info',
         statusEnabled: true,
         podName: 'irsa-probe',
@@ -62,8 +64,14 @@ describe('loadConfig defaults', () => {
     assert.equal(c.namespace, undefined);
   });
 
-  test('the config is frozen-shaped data: staleAfter follows the interval', () => {
-    assert.equal(config(['--interval', '20s']).staleAfterMs, 60_000);
+  test('staleAfter is the largest backoff plus one cycle, never under 3 intervals', () => {
+    const fast = config(['--interval', '300ms', '--timeout', '1s']);
+    assert.deepEqual([fast.cycleBudgetMs, fast.staleAfterMs], [6_000, 8_640]);
+    assert.equal(config(['--interval', '20s']).staleAfterMs, 176_000 + 26_000);
+    for (const [interval, timeout] of [[100, 100], [60_000, 5_000], [3_600_000, 60_000]] as const) {
+      const t = cycleTimings(interval, timeout);
+      assert.ok(t.staleAfterMs >= 3 * interval && t.staleAfterMs >= 8 * interval + t.cycleBudgetMs, `${interval}/${timeout}`);
+    }
   });
 });
 

@@ -64,15 +64,3 @@ describe('runtime: what each Report does to readiness, metrics and logs', () => 
     for (const secret of [token, SECRET_ACCESS_KEY, SESSION_TOKEN]) assert.ok(!all.includes(secret), 'no secret in logs, metrics or status');
   });
 });
-
-describe('runtime: the staleness bound applied to readiness', () => {
-  test('is never shorter than the largest throttling backoff plus one cycle', async () => {
-    const { staleAfterMs } = await import('../../src/runtime.js');
-    // defaults: interval 60 s, timeout 5 s -> cycle budget 26 s; 8 x 60 s x 1.1 + 26 s
-    assert.equal(staleAfterMs(180_000, 60_000, 26_000), 554_000);
-    // a configured bound longer than that is kept
-    assert.equal(staleAfterMs(900_000, 60_000, 26_000), 900_000);
-    // fast test settings: interval 300 ms, timeout 1 s -> budget 6 s
-    assert.equal(staleAfterMs(900, 300, 6_000), 8_640);
-  });
-});
