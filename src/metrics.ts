@@ -10,7 +10,6 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { CHECKS, isCheckName } from './checks/index.js';
 import { isReason, type CheckName, type CheckResult, type Reason, type Report, type StsOperation, type StsOutcome } from './types.js';
 
-export type { StsOperation, StsOutcome };
 
 export interface ProbeInfo {
   readonly mechanism: string;

@@ -18,7 +18,7 @@ export interface Wired {
 
 export function wireProbe(config: Config, opts: { deps?: ProbeDeps; now?: () => number } = {}): Wired {
   const mechanism = detectMechanism(config.aws);
-  const stsEndpoint = stsEndpointFor(config.aws.region ?? 'us-east-1', config.aws.stsRegionalEndpoints, config.aws.endpointUrlSts, config.aws.endpointUrl);
+  const stsEndpoint = stsEndpointFor(config.aws.region, config.aws.endpointUrlSts, config.aws.endpointUrl);
   const probe = new Probe({
     config,
     mechanism,

@@ -6,7 +6,7 @@
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { Config } from '../config.js';
 import type { MechanismInfo } from '../mechanism.js';
-import type { CheckName, CheckResult, Finding, Reason, StsOperation, StsOutcome } from '../types.js';
+import type { CheckName, Finding, Reason, StsOperation, StsOutcome } from '../types.js';
 import type { TokenClaims } from '../token-file.js';
 
 export interface Credentials extends AwsCredentialIdentity {
@@ -98,4 +98,3 @@ export function warning(check: CheckName, cause: string, fix: string): Finding {
   return { check, severity: 'warning', reason: 'warning', cause, fix };
 }
 
-export type { CheckResult };
