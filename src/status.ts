@@ -1,5 +1,6 @@
 /** The /status document: everything an operator needs, and no secrets. */
 import type { Config } from './config.js';
+import { SDK_POINTER } from './diagnose.js';
 import type { ProbeState } from './checks/context.js';
 import type { Health } from './health.js';
 import type { MechanismInfo } from './mechanism.js';
@@ -43,6 +44,7 @@ export function buildStatus(s: StatusSources) {
   const now = s.now();
   const claims = s.state.claims;
   const readiness = s.health.readiness(now);
+  const report = s.health.lastReport();
   return {
     version: s.version,
     time: new Date(now).toISOString(),
@@ -69,6 +71,8 @@ export function buildStatus(s: StatusSources) {
       : null,
     defaultChain: s.state.chainArn ? { resolvesTo: s.state.chainArn } : null,
     readiness: { ready: readiness.ready, cause: readiness.cause, lastSuccessAt: isoMs(s.health.lastSuccessAt()), history: s.health.history() },
-    lastReport: s.health.lastReport() ?? null,
+    lastReport: report ?? null,
+    // A green probe proves a current SDK's default chain, not the application's own SDK.
+    hint: report?.ok === true ? SDK_POINTER : null,
   };
 }
