@@ -91,7 +91,17 @@ check_kustomize() {
 install_awscli() {
   command -v aws >/dev/null || apt_install awscli
   command -v aws >/dev/null || die "aws not on PATH after installing awscli"
-  log "$(aws --version 2>&1 | head -1)"
+  local version
+  version="$(aws --version 2>&1 | head -1)"
+  log "$version"
+  # The sandbox is reached through AWS_ENDPOINT_URL_STS, which the CLI honours from v1 1.29 / v2 2.13 on
+  # (Debian 12's awscli is 2.9.19). The test traps any older CLI's attempt to leave loopback and fails.
+  if [[ "$version" =~ aws-cli/([0-9]+)\.([0-9]+) ]]; then
+    local major="${BASH_REMATCH[1]}" minor="${BASH_REMATCH[2]}"
+    if { [ "$major" -eq 1 ] && [ "$minor" -lt 29 ]; } || { [ "$major" -eq 2 ] && [ "$minor" -lt 13 ]; }; then
+      log "WARNING: $version ignores AWS_ENDPOINT_URL_STS; test/e2e/sandbox-app-sdk.test.ts will fail until a newer aws is first on PATH"
+    fi
+  fi
 }
 
 main() {
