@@ -133,9 +133,11 @@ async function sharedFileWarnings(ctx: CheckContext): Promise<Finding[]> {
   const found = await ctx.deps.sharedFileKeys();
   if (found === undefined) return [];
   const where = `static keys (aws_access_key_id) for profile ${JSON.stringify(found.profile)} in ${JSON.stringify(found.file)}`;
+  // Go v2 reads a profile named by AWS_PROFILE before web identity, the default profile after it.
+  const [first, later] = ctx.config.aws.profile === undefined ? ['JavaScript (v2, v3) and Rust', 'Java, Go and PHP'] : ['JavaScript (v2, v3), Rust and Go v2', 'Java and PHP'];
   const who =
     ctx.mechanism.mechanism === 'irsa'
-      ? 'the JavaScript (v2, v3) and Rust SDKs read this profile before web identity, so such an application uses these keys, not the role; the AWS CLI (botocore), Java, Go and PHP SDKs try web identity first'
+      ? `the ${first} SDKs read this profile before web identity, so such an application uses these keys, not the role; the AWS CLI (botocore), ${later} SDKs try web identity first`
       : 'the SDK default chains read this profile before container credentials (EKS Pod Identity) and the node role, so the application uses these keys, not the role';
   return [warning('env', `${where}: ${who}`, `Remove the keys from that file (or the file from the image) so the SDK uses the role. ${SDK_POINTER}`)];
 }

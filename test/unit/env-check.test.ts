@@ -78,7 +78,10 @@ describe('env check', () => {
 
     test('follows AWS_PROFILE, in the credentials file and in the config file ([profile NAME])', async () => {
       assert.equal(await sharedWarning(irsaEnv(TOKEN, shared('other-profile'))), undefined, 'the default profile has no keys');
-      assert.match((await sharedWarning(irsaEnv(TOKEN, shared('other-profile', { AWS_PROFILE: 'ci' }))))?.cause ?? '', /profile "ci"/);
+      const named = (await sharedWarning(irsaEnv(TOKEN, shared('other-profile', { AWS_PROFILE: 'ci' }))))?.cause ?? '';
+      assert.match(named, /profile "ci"/);
+      assert.match(named, /JavaScript \(v2, v3\), Rust and Go v2 SDKs read this profile before web identity/, 'Go v2 reads a profile named by AWS_PROFILE first');
+      assert.match(named, /the AWS CLI \(botocore\), Java and PHP SDKs try web identity first/);
       const viaConfig = await sharedWarning(irsaEnv(TOKEN, { AWS_SHARED_CREDENTIALS_FILE: file('absent'), AWS_CONFIG_FILE: file('config-keys'), AWS_PROFILE: 'ci' }));
       assert.match(viaConfig?.cause ?? '', /config-keys/);
     });
