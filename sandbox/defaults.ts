@@ -10,6 +10,8 @@ export const SERVICE_ACCOUNT = 'irsa-probe-demo';
 export const POD_NAME = 'demo-pod-0';
 export const ROLE_NAME = 'irsa-probe-demo';
 export const NODE_ROLE_NAME = 'eks-node-role';
+/** An IAM user with long-term access keys, as a legacy application might pin in ~/.aws/credentials. */
+export const STATIC_USER_NAME = 'legacy-app';
 export const INSTANCE_ID = 'i-0abc1234def567890';
 export const BUCKET = 'irsa-probe-demo';
 export const CLUSTER_NAME = 'sandbox';
@@ -29,6 +31,10 @@ export const POD_IDENTITY_TOKEN_FILE = 'eks-pod-identity-token';
 
 export function roleArn(accountId: string, roleName: string): string {
   return `arn:aws:iam::${accountId}:role/${roleName}`;
+}
+
+export function userArn(accountId: string, userName: string): string {
+  return `arn:aws:iam::${accountId}:user/${userName}`;
 }
 
 export function assumedRoleArn(accountId: string, roleName: string, sessionName: string): string {

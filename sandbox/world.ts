@@ -60,6 +60,8 @@ export interface World {
   readonly nodeRoleArn: string;
   readonly bucket: string;
   readonly identity: ServiceAccountIdentity;
+  /** An IAM user in the account with a long-term access key (STS knows it; S3 denies it). Not in the env file. */
+  readonly staticUser: StaticUser;
   setScenario(name: ScenarioName): Promise<void>;
   /** Sets fault knobs on top of the scenario's (validated; throws FaultError). */
   setFault(faults: Partial<Faults>): Promise<void>;
@@ -75,6 +77,12 @@ export interface World {
   /** A token for this pod from this issuer, e.g. for direct STS calls in tests. */
   mintToken(options?: { audience?: string; lifetimeSeconds?: number; issuedAt?: number }): Promise<string>;
   stop(): Promise<void>;
+}
+
+export interface StaticUser {
+  readonly arn: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
 }
 
 const GARBAGE_TOKEN = 'this-is-not-a-jwt\n';
@@ -98,6 +106,7 @@ class SandboxWorld implements World {
   readonly roleArn = D.roleArn(D.ACCOUNT_ID, D.ROLE_NAME);
   readonly nodeRoleArn = D.roleArn(D.ACCOUNT_ID, D.NODE_ROLE_NAME);
   readonly bucket = D.BUCKET;
+  readonly staticUser: StaticUser;
   private readonly facts: WorldFacts;
 
   constructor(
@@ -108,6 +117,8 @@ class SandboxWorld implements World {
     private readonly options: WorldOptions,
   ) {
     this.scenario = options.scenario ?? 'healthy';
+    const user = this.store.addUser(D.ACCOUNT_ID, D.STATIC_USER_NAME);
+    this.staticUser = { arn: D.userArn(D.ACCOUNT_ID, D.STATIC_USER_NAME), accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey };
     this.facts = {
       accountId: D.ACCOUNT_ID,
       issuerUrl: issuer.url,

@@ -54,6 +54,10 @@ export interface AwsEnv {
   readonly hasStaticKeys: boolean;
   /** AWS_PROFILE set. */
   readonly hasProfile: boolean;
+  /** AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE: where the SDK looks for a shared profile. */
+  readonly profile?: string;
+  readonly sharedCredentialsFile?: string;
+  readonly configFile?: string;
 }
 
 export interface S3Target {
@@ -415,6 +419,9 @@ export function readAwsEnv(env: Env): AwsEnv {
     hasContainerAuthorizationToken: nonEmpty(env.AWS_CONTAINER_AUTHORIZATION_TOKEN),
     hasStaticKeys: nonEmpty(env.AWS_ACCESS_KEY_ID),
     hasProfile: nonEmpty(env.AWS_PROFILE),
+    profile: nonEmpty(env.AWS_PROFILE) ? env.AWS_PROFILE : undefined,
+    sharedCredentialsFile: nonEmpty(env.AWS_SHARED_CREDENTIALS_FILE) ? env.AWS_SHARED_CREDENTIALS_FILE : undefined,
+    configFile: nonEmpty(env.AWS_CONFIG_FILE) ? env.AWS_CONFIG_FILE : undefined,
   };
 }
 

@@ -7,6 +7,7 @@
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Config } from './config.js';
 import type { Credentials, ProbeDeps, S3Ops } from './checks/context.js';
+import { staticKeysInSharedFiles } from './shared-profile.js';
 import { readTokenFile } from './token-file.js';
 
 /** SDK v3 falls back to us-east-1 when no region is set; the env check warns about it. */
@@ -52,6 +53,7 @@ export function createDeps(config: Config): ProbeDeps {
       return chain();
     },
     s3: lazyS3(config, region),
+    sharedFileKeys: () => staticKeysInSharedFiles(config.aws),
     readTokenFile,
   };
 }

@@ -1,5 +1,6 @@
 /** The /status document: everything an operator needs, and no secrets. */
 import type { Config } from './config.js';
+import { SDK_POINTER } from './diagnose.js';
 import type { Health } from './health.js';
 import type { MechanismInfo } from './mechanism.js';
 
@@ -71,5 +72,7 @@ export function buildStatus(s: StatusSources) {
     defaultChain: facts?.chainArn ? { resolvesTo: facts.chainArn } : null,
     readiness: { ready: readiness.ready, cause: readiness.cause, lastSuccessAt: isoMs(s.health.lastSuccessAt()), history: s.health.history() },
     lastReport: report ? { ok: report.ok, startedAt: report.startedAt, durationMs: report.durationMs, checks: report.checks } : null,
+    // A green probe proves a current SDK's default chain, not the application's own SDK.
+    hint: report?.ok === true ? SDK_POINTER : null,
   };
 }

@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import type { MechanismInfo } from '../mechanism.js';
 import type { CheckName, Finding, Reason, StsOperation, StsOutcome } from '../types.js';
 import type { TokenClaims } from '../token-file.js';
+import type { SharedFileKeys } from '../shared-profile.js';
 
 export interface Credentials extends AwsCredentialIdentity {
   readonly expiration?: Date;
@@ -25,6 +26,8 @@ export interface ProbeDeps {
   defaultChain(): Promise<Credentials>;
   /** S3 operations with the given credentials (lazily loaded client). */
   s3(): Promise<S3Ops>;
+  /** Static keys for the SDK's profile in the shared credentials or config file, if any (never rejects). */
+  sharedFileKeys(): Promise<SharedFileKeys | undefined>;
   /** Reads a small file; rejects with the fs error (code) or TokenFileError. */
   readTokenFile(path: string): Promise<{ text: string; mtimeMs: number }>;
 }

@@ -337,6 +337,9 @@ describe('AWS environment', () => {
       hasContainerAuthorizationToken: true,
       hasStaticKeys: true,
       hasProfile: true,
+      profile: 'dev',
+      sharedCredentialsFile: undefined,
+      configFile: undefined,
     });
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ProbeDeps } from '../../src/checks/context.js';
+import { SDK_POINTER } from '../../src/diagnose.js';
 import { ASSUMED_ARN, chainAsRole, irsaEnv, NODE_ROLE_ARN, probeFor, ROLE_ARN, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../helpers/probe.js';
 import { mintToken, TokenDir } from '../helpers/tokens.js';
 
@@ -45,6 +46,7 @@ describe('probe', () => {
     assert.equal(byName.env?.reason, 'env_missing');
     assert.equal(byName.chain?.reason, 'fallback_to_node_role');
     assert.match(byName.chain?.findings.at(-1)?.fix ?? '', /eks\.amazonaws\.com\/role-arn/);
+    assert.ok(byName.chain?.findings.at(-1)?.fix.endsWith(SDK_POINTER), 'the fix points at the application-SDK section');
   });
 
   test('the chain check fails when static keys win over the role', async () => {
@@ -77,6 +79,7 @@ describe('probe', () => {
     const chain = report.checks.find((c) => c.name === 'chain');
     assert.equal(chain?.status, 'fail');
     assert.equal(chain?.reason, 'chain_error');
+    assert.ok(chain?.findings.at(-1)?.fix.endsWith(SDK_POINTER), 'the fix points at the application-SDK section');
   });
 
   test('aborting the cycle ends it promptly', async () => {

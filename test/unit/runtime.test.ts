@@ -33,6 +33,7 @@ describe('runtime: what each Report does to readiness, metrics and logs', () => 
         podIdentityCredentials: async () => { throw new Error('unused'); },
         defaultChain: chainAsRole,
         s3: async () => { throw new Error('unused'); },
+        sharedFileKeys: async () => undefined,
         readTokenFile: async (p) => (await import('../../src/token-file.js')).readTokenFile(p),
       },
     });

@@ -1,6 +1,7 @@
 /** The /status document: what an operator sees, built from the last Report's facts, and never a secret. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SDK_POINTER } from '../../src/diagnose.js';
 import { Health } from '../../src/health.js';
 import { detectMechanism } from '../../src/mechanism.js';
 import { buildStatus } from '../../src/status.js';
@@ -69,5 +70,21 @@ describe('status view', () => {
     h.record(REPORT, T0 + 1_000);
     const text = JSON.stringify(statusOf(h));
     for (const secret of [SECRET_ACCESS_KEY, SESSION_TOKEN, 'AKIAEXAMPLEKEY']) assert.ok(!text.includes(secret), `status shows ${secret}`);
+  });
+
+  it("while every check passes, points at the README section on the application's own SDK", () => {
+    const h = health();
+    h.record(REPORT, T0 + 1_000);
+    const s = statusOf(h);
+    assert.equal(s.hint, SDK_POINTER);
+    assert.match(s.hint ?? '', /#probe-green-application-red/);
+  });
+
+  it('carries no such hint before the first cycle or while a check fails (the findings speak then)', () => {
+    assert.equal(statusOf(health()).hint, null);
+    const h = health();
+    h.record(REPORT, T0 + 1_000);
+    h.record({ ...REPORT, ok: false, checks: [{ name: 'chain', status: 'fail', reason: 'fallback_to_node_role', durationMs: 1, message: 'node role', findings: [] }] }, T0 + 2_000);
+    assert.equal(statusOf(h).hint, null);
   });
 });
