@@ -51,6 +51,8 @@ const EXPECTED: Record<ScenarioName, Expectation> = {
   'sts-down': { exit: 1, failing: { sts: 'sts_error' }, passing: ['env', 'token'] },
   's3-denied': { exit: 1, failing: { s3: 's3_access_denied' }, passing: ['env', 'token', 'sts', 'chain'], fix: () => ({ check: 's3', contains: ['arn:aws:s3:::irsa-probe-demo/irsa-probe/*', 's3:PutObject'] }) },
   'pod-identity': ALL_PASS,
+  // Only a probe configured with the target role (IRSA_PROBE_ASSUME_ROLES) takes the second hop.
+  'target-denied': ALL_PASS,
 };
 
 describe('irsa-probe check --json against every sandbox scenario', () => {
