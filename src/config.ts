@@ -21,14 +21,14 @@ export const DEFAULT_POD_NAME = 'irsa-probe';
 /** Below this interval the probe warns: every pod calls STS every interval. */
 export const SHORT_INTERVAL_MS = 10_000;
 /**
- * The cycle budget (five checks at their timeout, plus a second) and the
+ * The cycle budget (six checks at their timeout, plus a second) and the
  * staleness bound: the longest legitimate gap between two finished cycles, i.e.
  * the largest throttling backoff with jitter plus one whole cycle, and never
  * less than 3 intervals. Readiness goes stale only when the scheduler stalls;
  * failing or backed-off cycles turn it through the failure threshold.
  */
 export function cycleTimings(intervalMs: number, timeoutMs: number): { cycleBudgetMs: number; staleAfterMs: number } {
-  const cycleBudgetMs = timeoutMs * 5 + 1000;
+  const cycleBudgetMs = timeoutMs * 6 + 1000;
   return { cycleBudgetMs, staleAfterMs: Math.max(3 * intervalMs, Math.ceil(MAX_THROTTLE_FACTOR * intervalMs * (1 + JITTER)) + cycleBudgetMs) };
 }
 
@@ -81,7 +81,7 @@ export interface Config {
   readonly assumeIntervalMs: number;
   readonly failureThreshold: number;
   readonly successThreshold: number;
-  /** The longest one cycle may take: five checks at their timeout, plus a second. */
+  /** The longest one cycle may take: six checks at their timeout, plus a second. */
   readonly cycleBudgetMs: number;
   /** Readiness turns stale when no cycle has finished for this long: see cycleTimings(). */
   readonly staleAfterMs: number;

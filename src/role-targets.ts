@@ -6,6 +6,9 @@
  *
  *   arn:aws:iam::444455556666:role/dns-writer,arn:aws:iam::777788889999:role/deployer#ci-7f3a
  *
+ * Role names and ExternalIds may themselves hold commas, so an entry ends at
+ * a comma followed by the next `arn:`.
+ *
  * Parsing throws AwsNameError naming the entry and what is wrong.
  */
 import { AwsNameError, parseRoleArn, quote, ROLE_ARN_FORM } from './aws-names.js';
@@ -22,13 +25,13 @@ export interface RoleTarget {
 
 /** Each target costs an STS call per cycle and runs within the check's one timeout. */
 export const MAX_ROLE_TARGETS = 10;
-/** STS's ExternalId constraint is 2-1224 of [\w+=,.@:/-]; a comma cannot appear here, it separates entries. */
-const EXTERNAL_ID = /^[\w+=.@:/-]{2,1224}$/;
+/** STS's ExternalId constraint: 2-1224 of [\w+=,.@:/-]. */
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
-export const ROLE_TARGETS_FORM = `a comma-separated list of at most ${MAX_ROLE_TARGETS} role ARNs like ${ROLE_ARN_FORM}, each optionally followed by #EXTERNAL_ID (2-1224 letters, digits or _+=.@:/-), e.g. ${ROLE_ARN_FORM}#my-external-id`;
+export const ROLE_TARGETS_FORM = `a comma-separated list of at most ${MAX_ROLE_TARGETS} role ARNs like ${ROLE_ARN_FORM}, each optionally followed by #EXTERNAL_ID (2-1224 letters, digits or _+=,.@:/-), e.g. ${ROLE_ARN_FORM}#my-external-id`;
 
 export function parseRoleTargets(text: string): RoleTarget[] {
-  const entries = text.split(',').map((e) => e.trim());
+  const entries = text.split(/,(?=\s*arn:)/).map((e) => e.trim());
   if (entries.length > MAX_ROLE_TARGETS) throw new AwsNameError(`${entries.length} entries, at most ${MAX_ROLE_TARGETS} are allowed`, ROLE_TARGETS_FORM);
   const targets = entries.map((entry, i) => parseEntry(entry, i + 1));
   const seen = new Set<string>();
@@ -41,6 +44,7 @@ export function parseRoleTargets(text: string): RoleTarget[] {
 
 function parseEntry(entry: string, n: number): RoleTarget {
   if (entry === '') throw new AwsNameError(`entry ${n} is empty (a stray comma?)`, ROLE_TARGETS_FORM);
+  if (entry.endsWith(',')) throw new AwsNameError(`entry ${n} ends with "," (a stray comma? a comma inside a role name or ExternalId cannot end an entry)`, ROLE_TARGETS_FORM);
   const hash = entry.indexOf('#');
   const arnText = hash === -1 ? entry : entry.slice(0, hash);
   const externalId = hash === -1 ? undefined : entry.slice(hash + 1);
@@ -52,7 +56,7 @@ function parseEntry(entry: string, n: number): RoleTarget {
     throw error;
   }
   if (externalId !== undefined && !EXTERNAL_ID.test(externalId)) {
-    throw new AwsNameError(`entry ${n}: the ExternalId after "#" must be 2-1224 letters, digits or _+=.@:/- (found ${externalId.length} characters${externalId.length > 0 ? ` ${quote(externalId, 40)}` : ''})`, ROLE_TARGETS_FORM);
+    throw new AwsNameError(`entry ${n}: the ExternalId after "#" must be 2-1224 letters, digits or _+=,.@:/- (found ${externalId.length} characters${externalId.length > 0 ? ` ${quote(externalId, 40)}` : ''})`, ROLE_TARGETS_FORM);
   }
   return { arn: arn.arn, partition: arn.partition, accountId: arn.accountId, roleName: arn.roleName, ...(externalId === undefined ? {} : { externalId }) };
 }
