@@ -124,6 +124,13 @@ describe('irsa-probe serve with a role chain broken at run time', () => {
     const metrics = async () => (await serve.get('/metrics')).body;
     const cycles = async () => metric(await metrics(), 'irsa_probe_cycles_total') ?? 0;
     assert.equal(metric(await metrics(), 'irsa_role_target_success', { target: world.targetRoleArn }), 1);
+    // Steady state: one AssumeRole per cycle for the one target (the cycle in flight at either end may count or not).
+    world.resetStats();
+    const from = await cycles();
+    await serve.waitFor('/metrics', (r) => (metric(r.body, 'irsa_probe_cycles_total') ?? 0) >= from + 6, 30_000);
+    const assumes = world.stats().sts.AssumeRole?.requests ?? 0;
+    const ran = (await cycles()) - from;
+    assert.ok(Math.abs(assumes - ran) <= 1, `${assumes} AssumeRole calls in ${ran} cycles`);
     await world.setScenario('target-denied');
     const brokeAt = await cycles();
     const unready = await serve.waitFor('/readyz', (r) => r.status === 503, 30_000);
