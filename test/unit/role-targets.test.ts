@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { MAX_ROLE_TARGETS, parseRoleTargets } from '../../src/role-targets.js';
+import { configSummary } from '../../src/status.js';
 
 const A = 'arn:aws:iam::444455556666:role/dns-writer';
 const B = 'arn:aws-cn:iam::777788889999:role/ci/deployer';
@@ -50,5 +51,11 @@ describe('IRSA_PROBE_ASSUME_ROLES', () => {
     assert.deepEqual(loadConfig(['check'], { IRSA_PROBE_ASSUME_ROLES: '' }).config.assumeRoles, []);
     assert.deepEqual(loadConfig(['check'], {}).config.assumeRoles, []);
     assert.throws(() => loadConfig(['check', '--assume-roles=nope'], {}), (e: unknown) => e instanceof ConfigError && e.setting === '--assume-roles');
+  });
+
+  test('the /status config summary lists the targets and whether each has an ExternalId, never its value', () => {
+    const summary = configSummary(loadConfig(['check'], { IRSA_PROBE_ASSUME_ROLES: `${A}#team-secretish-42,${B}` }).config, 'sts.amazonaws.com', 'https://sts.us-west-2.amazonaws.com');
+    assert.deepEqual(summary.assumeRoles, [{ arn: A, externalId: true }, { arn: B, externalId: false }]);
+    assert.ok(!JSON.stringify(summary).includes('team-secretish-42'));
   });
 });
