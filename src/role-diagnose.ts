@@ -11,6 +11,8 @@ import { diagnoseSts, errorFacts, transportDiagnosis, transportReason, type Diag
 import type { RoleTarget } from './role-targets.js';
 
 export interface RoleChainContext {
+  /** The call that failed: AssumeRole into the target, or GetCallerIdentity with its credentials. */
+  readonly operation: 'AssumeRole' | 'GetCallerIdentity';
   readonly target: RoleTarget;
   /** The pod's role ARN (with its path, as a trust policy must name it), when known. */
   readonly sourceRoleArn?: string;
@@ -26,7 +28,7 @@ export function diagnoseRoleChain(error: unknown, ctx: RoleChainContext): Diagno
   const facts = errorFacts(error);
   const transport = transportReason(facts);
   if (transport !== undefined) return transportDiagnosis(transport, facts, ctx.sts, 'STS');
-  const said = `AssumeRole into ${ctx.target.arn} at ${ctx.sts.stsEndpoint} answered ${facts.name}${facts.status ? ` (HTTP ${facts.status})` : ''}: ${facts.message}`;
+  const said = `${ctx.operation} ${ctx.operation === 'AssumeRole' ? 'into' : 'as'} ${ctx.target.arn} at ${ctx.sts.stsEndpoint} answered ${facts.name}${facts.status ? ` (HTTP ${facts.status})` : ''}: ${facts.message}`;
   const name = facts.name.replace(/Exception$/, '');
   if (name === 'AccessDenied') {
     const externalId = ctx.target.externalId === undefined ? 'no sts:ExternalId is configured for it, so a trust policy that requires one refuses' : 'its sts:ExternalId condition does not match the configured ExternalId';
@@ -46,7 +48,7 @@ export function diagnoseRoleChain(error: unknown, ctx: RoleChainContext): Diagno
       fix: `Raise the target role's maximum session duration (in its account):\n  aws iam update-role --role-name ${sh(ctx.target.roleName)} --max-session-duration 3600`,
     };
   }
-  return diagnoseSts(error, { ...ctx.sts, operation: `AssumeRole into ${ctx.target.arn}` });
+  return diagnoseSts(error, { ...ctx.sts, operation: `${ctx.operation} ${ctx.operation === 'AssumeRole' ? 'into' : 'as'} ${ctx.target.arn}` });
 }
 
 /** The statement the target role's trust policy needs. */

@@ -44,7 +44,7 @@ async function proveTarget(ctx: CheckContext, target: RoleTarget, source: Creden
     ctx.onStsRequest('AssumeRole', 'success');
   } catch (error) {
     ctx.onStsRequest('AssumeRole', outcomeOf(error));
-    return failure(ctx, target, error);
+    return failure(ctx, 'AssumeRole', target, error);
   }
   const claimed = assumed.assumedRoleArn;
   const verified = targetStates(ctx).get(target.arn);
@@ -56,7 +56,7 @@ async function proveTarget(ctx: CheckContext, target: RoleTarget, source: Creden
     return judge(ctx, target, identity.arn, true);
   } catch (error) {
     ctx.onStsRequest('GetCallerIdentity', outcomeOf(error));
-    return failure(ctx, target, error);
+    return failure(ctx, 'GetCallerIdentity', target, error);
   }
 }
 
@@ -79,11 +79,11 @@ function judge(ctx: CheckContext, target: RoleTarget, arn: string, verifiedNow: 
   return { result: { target: target.arn, status: 'pass', message: `assumed ${arn}` } };
 }
 
-function failure(ctx: CheckContext, target: RoleTarget, error: unknown): Outcome {
+function failure(ctx: CheckContext, operation: 'AssumeRole' | 'GetCallerIdentity', target: RoleTarget, error: unknown): Outcome {
   // A throttled or unreachable STS says nothing against the target: keep its verified identity.
   if (!isTransient(error)) targetStates(ctx).delete(target.arn);
   const sourceRoleArn = ctx.config.expectedRoleArn ?? ctx.config.aws.roleArn;
-  const d = diagnoseRoleChain(error, { target, sourceRoleArn, sts: diagnosisContext(ctx, 'AssumeRole') });
+  const d = diagnoseRoleChain(error, { operation, target, sourceRoleArn, sts: diagnosisContext(ctx, operation) });
   return outcome(target, d.reason, d.cause, d.fix);
 }
 

@@ -143,6 +143,14 @@ describe('roles check', () => {
     assert.match(verdict.message, /^1 of 2 target roles failed: /);
   });
 
+  test('a failed GetCallerIdentity with the target credentials is named as such, with the STS reason', async () => {
+    healthy();
+    sts.on(GetCallerIdentityCommand).rejects(serviceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403));
+    const verdict = await rolesCheck(context(TARGET));
+    assert.equal(verdict.reason, 'region_mismatch');
+    assert.match(verdict.findings?.[0]?.cause ?? '', /^GetCallerIdentity as arn:aws:iam::444455556666:role\/dns-writer at .* answered InvalidClientTokenId/);
+  });
+
   test('an identity that is not a session of the target is role_mismatch', async () => {
     sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'ASIAX', SecretAccessKey: TARGET_SECRET, SessionToken: TARGET_TOKEN, Expiration: new Date() } });
     sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::444455556666:assumed-role/someone-else/s', Account: '444455556666', UserId: 'x' });
