@@ -44,7 +44,7 @@ describe('sandbox STS AssumeRole with the real AWS CLI', () => {
     if (home) await rm(home, { recursive: true, force: true });
   });
 
-  /** The CLI with nothing from this machine: no profile, no IMDS, keys only when given. */
+  /** The CLI with nothing from this machine: no profile, no IMDS, no way off loopback, keys only when given. */
   function aws(args: string[], keys?: Keys): Promise<CliResult> {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -54,6 +54,10 @@ describe('sandbox STS AssumeRole with the real AWS CLI', () => {
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_PAGER: '',
       AWS_DEFAULT_REGION: REGION,
+      // A trap: any request that would leave loopback goes to a closed local port and fails.
+      HTTP_PROXY: 'http://127.0.0.1:9',
+      HTTPS_PROXY: 'http://127.0.0.1:9',
+      NO_PROXY: '127.0.0.1,localhost',
       ...(keys ? { AWS_ACCESS_KEY_ID: keys.AccessKeyId, AWS_SECRET_ACCESS_KEY: keys.SecretAccessKey, AWS_SESSION_TOKEN: keys.SessionToken } : {}),
     };
     return new Promise((resolve, reject) => {
