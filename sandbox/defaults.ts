@@ -53,3 +53,9 @@ export function issuerHostPath(issuerUrl: string): string {
 export function oidcProviderArn(accountId: string, issuerUrl: string): string {
   return `arn:aws:iam::${accountId}:oidc-provider/${issuerHostPath(issuerUrl)}`;
 }
+
+/** The second account, with the role a pod's role chains into (sts:AssumeRole). */
+export const TARGET_ACCOUNT_ID = '444455556666';
+export const TARGET_ROLE_NAME = 'irsa-probe-target';
+/** A role the `target-denied` scenario's trust policy names instead of the pod's role. */
+export const OTHER_SOURCE_ROLE_NAME = 'irsa-probe-other';

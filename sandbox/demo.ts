@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm run demo`: the sandbox (healthy) and the compiled probe serving against
- * it, with a short interval and the S3 check on. Prints where to look and how
+ * it, with a short interval, the S3 check on and a role chain into the second
+ * account's irsa-probe-target (IRSA_PROBE_ASSUME_ROLES). Prints where to look and how
  * to break and heal the world, streams the probe's logs, and stops both on
  * Ctrl-C.  Flags: --port (9876), --interval (5s), --scenario (healthy).
  */
@@ -45,6 +46,7 @@ export function instructions(world: World, probeUrl: string, interval: string): 
     `  ${post('/scenario', '{"name":"wrong-subject"}')}     # trust policy names another service account`,
     `  ${post('/scenario', '{"name":"no-oidc-provider"}')}`,
     `  ${post('/scenario', '{"name":"s3-denied"}')}`,
+    `  ${post('/scenario', '{"name":"target-denied"}')}     # the target role's trust policy names another role`,
     `  ${post('/faults', '{"stsThrottleShare":1}')}           # STS throttles every call`,
     `  ${post('/faults', '{"tokenRotation":"stopped","tokenContent":"expired"}')}`,
     `  scenarios: ${SCENARIOS.join(', ')}`,
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
   const world = await startWorld({ scenario: options.scenario });
   const probe = spawn(process.execPath, [PROBE_MAIN, 'serve'], {
     // Only the sandbox's variables: nothing from this shell's AWS setup leaks in.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...world.env, IRSA_PROBE_HOST: '127.0.0.1', IRSA_PROBE_PORT: options.port, IRSA_PROBE_INTERVAL: options.interval, IRSA_PROBE_STATUS: 'true' },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...world.env, IRSA_PROBE_HOST: '127.0.0.1', IRSA_PROBE_PORT: options.port, IRSA_PROBE_INTERVAL: options.interval, IRSA_PROBE_STATUS: 'true', IRSA_PROBE_ASSUME_ROLES: world.targetRoleArn },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   process.stdout.write(instructions(world, `http://127.0.0.1:${options.port}`, options.interval));

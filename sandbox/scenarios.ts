@@ -20,6 +20,7 @@ export const SCENARIOS = [
   'sts-down',
   's3-denied',
   'pod-identity',
+  'target-denied',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -40,6 +41,7 @@ export const SCENARIO_DESCRIPTIONS: Record<ScenarioName, string> = {
   'sts-down': 'STS answers every call with 503 ServiceUnavailable',
   's3-denied': "the role's permissions do not allow the probe's S3 prefix: 403 AccessDenied",
   'pod-identity': 'EKS Pod Identity instead of IRSA: the agent hands out the role credentials',
+  'target-denied': "the role chain's second hop is refused: the trust policy of arn:aws:iam::444455556666:role/irsa-probe-target names another role, not the pod's",
 };
 
 /** Which identity variables the env file carries. */

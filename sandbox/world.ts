@@ -21,6 +21,9 @@ import { Projection, refreshAt } from './projection.js';
 import { S3Emulator } from './s3.js';
 import { envKindOf, isScenario, SCENARIOS, setupFor, type Account, type ScenarioName, type WorldFacts } from './scenarios.js';
 import { StsEmulator } from './sts.js';
+import { targetAccount } from './target-account.js';
+import { trustPolicyOf, withTrustPolicy } from './trust-admin.js';
+import type { PolicyDocument } from './policy.js';
 import { WebIdentityVerifier } from './web-identity.js';
 
 export { SCENARIOS, type ScenarioName } from './scenarios.js';
@@ -57,6 +60,8 @@ export interface World {
   /** The Pod Identity token file (AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE). */
   readonly podIdentityTokenFile: string;
   readonly roleArn: string;
+  /** The role in the second account (444455556666) that the pod's role chains into. */
+  readonly targetRoleArn: string;
   readonly nodeRoleArn: string;
   readonly bucket: string;
   readonly identity: ServiceAccountIdentity;
@@ -70,6 +75,12 @@ export interface World {
   /** The knobs in effect (scenario's plus explicit). */
   faults(): Faults;
   account(): Account;
+  /** The pod's account and the second one. */
+  accounts(): readonly Account[];
+  /** A role's trust policy, by role ARN (throws TrustPolicyError for an unknown role). */
+  trustPolicy(roleArn: string): PolicyDocument;
+  /** Replaces a role's trust policy until the next scenario switch (validated; throws TrustPolicyError). */
+  setTrustPolicy(roleArn: string, policy: unknown): void;
   stats(): Stats;
   resetStats(): void;
   /** Rewrites the token files now (as kubelet does at 80% of their life). */
@@ -93,6 +104,7 @@ class SandboxWorld implements World {
   envFile = '';
   adminUrl = '';
   private account_: Account;
+  private target_: Account;
   private scenarioFaults: Partial<Faults>;
   private explicitFaults: Partial<Faults> = {};
   private readonly store = new CredentialStore();
@@ -104,6 +116,7 @@ class SandboxWorld implements World {
   private agent!: PodIdentityAgent;
   readonly identity: ServiceAccountIdentity = { namespace: D.NAMESPACE, serviceAccount: D.SERVICE_ACCOUNT, serviceAccountUid: randomUUID(), podName: D.POD_NAME, podUid: randomUUID() };
   readonly roleArn = D.roleArn(D.ACCOUNT_ID, D.ROLE_NAME);
+  readonly targetRoleArn = D.roleArn(D.TARGET_ACCOUNT_ID, D.TARGET_ROLE_NAME);
   readonly nodeRoleArn = D.roleArn(D.ACCOUNT_ID, D.NODE_ROLE_NAME);
   readonly bucket = D.BUCKET;
   readonly staticUser: StaticUser;
@@ -132,6 +145,7 @@ class SandboxWorld implements World {
     };
     const setup = setupFor(this.scenario, this.facts);
     this.account_ = setup.account;
+    this.target_ = targetAccount(this.scenario, this.facts);
     this.scenarioFaults = setup.faults;
   }
 
@@ -173,11 +187,23 @@ class SandboxWorld implements World {
     return this.account_;
   }
 
+  accounts(): readonly Account[] {
+    return [this.account_, this.target_];
+  }
+
+  trustPolicy(roleArn: string): PolicyDocument {
+    return trustPolicyOf(this.accounts(), roleArn);
+  }
+
+  setTrustPolicy(roleArn: string, policy: unknown): void {
+    [this.account_, this.target_] = withTrustPolicy(this.accounts(), roleArn, policy) as [Account, Account];
+  }
+
   async start(): Promise<void> {
     this.closers.push(() => this.issuer.close());
     const verifier = new WebIdentityVerifier((iss) => (iss === this.issuer.url ? this.issuer.thumbprint : undefined));
     this.sts = await StsEmulator.start(
-      { region: D.REGION, account: () => this.account_, faults: () => this.faults(), defaultDurationSeconds: () => this.credentialsSeconds() },
+      { region: D.REGION, account: () => this.account_, accounts: () => this.accounts(), faults: () => this.faults(), defaultDurationSeconds: () => this.credentialsSeconds() },
       this.store,
       this.counters,
       verifier,
@@ -266,6 +292,7 @@ class SandboxWorld implements World {
     const setup = setupFor(name, this.facts);
     this.scenario = name;
     this.account_ = setup.account;
+    this.target_ = targetAccount(name, this.facts);
     this.scenarioFaults = setup.faults;
     await this.applyEffects(before);
   }

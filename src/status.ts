@@ -34,6 +34,8 @@ export function configSummary(config: Config, audience: string, stsEndpoint: str
     containerCredentialsFullUri: config.aws.containerCredentialsFullUri ?? null,
     containerAuthorizationTokenFile: config.aws.containerAuthorizationTokenFile ?? null,
     s3: config.s3 ? { bucket: config.s3.bucket, prefix: config.s3.prefix, key: config.s3.key } : null,
+    // Whether an ExternalId is configured, not its value: the summary is for anyone who can reach /status.
+    assumeRoles: config.assumeRoles.map((t) => ({ arn: t.arn, externalId: t.externalId !== undefined })),
     podName: config.podName,
     namespace: config.namespace ?? null,
   };
