@@ -61,6 +61,9 @@ export const GENERIC_REASON: Readonly<Record<CheckName, Reason>> = Object.freeze
   s3: 's3_error',
 });
 
+/** prom-client default metrics that are gauges with a `_total` suffix. */
+export const LINT_FAILING_DEFAULTS: readonly string[] = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 const INFO_LABELS = ['mechanism', 'role_arn', 'region', 'sts_endpoint', 'namespace', 'service_account', 'version'] as const;
 
 function isCheckName(value: string): value is CheckName {
@@ -112,7 +115,11 @@ export class ProbeMetrics {
     this.lastSuccess.remove({});
     this.tokenExpiry.remove({});
     this.credentialsExpiry.remove({});
-    if (opts?.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
+    if (opts?.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
+      // Gauges named like counters fail `promtool check metrics`; each is the sum of its per-type gauge (nodejs_active_handles{type} …).
+      for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
+    }
   }
 
   setInfo(info: ProbeInfo): void {
