@@ -22,8 +22,8 @@ export interface ProbeDeps {
   getCallerIdentity(credentials: Credentials, signal: AbortSignal): Promise<{ arn: string; account: string; userId: string }>;
   /** The Pod Identity agent: credentials for the authorization token file. */
   podIdentityCredentials(signal: AbortSignal): Promise<Credentials>;
-  /** The SDK's default credential chain, as the application gets it (memoised by the SDK). */
-  defaultChain(): Promise<Credentials>;
+  /** The SDK's default credential chain, as the application gets it (memoised by the SDK; an aborted call starts afresh). */
+  defaultChain(signal: AbortSignal): Promise<Credentials>;
   /** S3 operations with the given credentials (lazily loaded client). */
   s3(): Promise<S3Ops>;
   /** Reads a small file; rejects with the fs error (code) or TokenFileError. */
