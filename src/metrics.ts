@@ -7,6 +7,7 @@
  * `operation`/`outcome` are fixed unions.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { oneLine } from './redact.js';
 import { CHECK_NAMES, isReason, type CheckName, type CheckResult, type Reason, type Report } from './types.js';
 
 export type StsOperation = 'AssumeRoleWithWebIdentity' | 'GetCallerIdentity' | 'PodIdentityAgent';
@@ -123,7 +124,8 @@ export class ProbeMetrics {
   }
 
   setInfo(info: ProbeInfo): void {
-    const labels = Object.fromEntries(INFO_LABELS.map((k) => [k, String(info[k] ?? '')])) as Record<(typeof INFO_LABELS)[number], string>;
+    // Values come from the environment and the token: control characters (a raw \r splits a sample line for some parsers) are escaped.
+    const labels = Object.fromEntries(INFO_LABELS.map((k) => [k, oneLine(String(info[k] ?? ''))])) as Record<(typeof INFO_LABELS)[number], string>;
     this.info.reset();
     this.info.set(labels, 1);
   }

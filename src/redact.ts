@@ -7,8 +7,11 @@
 
 export const REDACTED_PART = '[redacted]';
 
-/** Userinfo in any URL inside free text; linear: the scan after `://` stops at the next `/`. */
-const USERINFO = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/?#@]*@/g;
+/** Userinfo in any URL (or scheme-less `//authority`) inside free text; linear: the scan after `//` stops at the next `/`. */
+const USERINFO = /((?:(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*:)?\/\/)[^\s/?#@]*@/g;
+
+/** A query string inside text that is not a URL as a whole. */
+const QUERY = /\?[^\s#]*/g;
 
 /** A URL for display: `user:pass@` and the query and fragment replaced by [redacted]. Other text keeps only its URLs' userinfo masked. */
 export function redactUrl(text: string): string {
@@ -16,7 +19,7 @@ export function redactUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    return redactUserinfo(text);
+    return redactUserinfo(text).replace(QUERY, `?${REDACTED_PART}`);
   }
   if (url.username === '' && url.password === '' && url.search === '' && url.hash === '' && !text.includes('@')) return text;
   const userinfo = url.username !== '' || url.password !== '' ? `${REDACTED_PART}@` : '';
