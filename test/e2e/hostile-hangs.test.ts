@@ -148,7 +148,7 @@ for (const c of CASES) {
       await world?.stop();
     });
 
-    test(`fails the ${c.check} check, recovers within two cycles after it ends, and leaves no request, socket or fd behind`, async () => {
+    test(`fails the ${c.check} check, recovers within two cycles after it ends, and leaves no request, socket or fd behind`, async (t) => {
       const pid = serve.child.pid!;
       await readyAndPassing(obs);
       // Keep-alive sockets come and go with the SDK clients (the servers close idle ones after 5 s): the baseline is
@@ -179,6 +179,8 @@ for (const c of CASES) {
       assert.ok(now.total <= baseline.total + FD_TOLERANCE, `open fds ${now.total} after recovery, ${baseline.total} before the hang`);
       assert.ok(now.sockets <= baseline.sockets + FD_TOLERANCE, `open sockets ${now.sockets} after recovery, ${baseline.sockets} before the hang`);
       assert.equal((await serve.get('/livez')).status, 200);
+      const given = tap.exchanges.filter((e) => e.startedAt >= t0 && e.startedAt < t1 && e.outcome === 'aborted').length;
+      t.diagnostic(`${c.name}: recovered in ${recoverMs} ms; ${given} hung requests given up by the probe; fds ${baseline.total} (sockets ${baseline.sockets}) at most before, ${now.total} (${now.sockets}) after`);
     });
 
     if (c.check === 's3') {
