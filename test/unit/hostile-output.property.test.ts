@@ -21,6 +21,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parse } from 'shell-quote';
+import { ConfigError } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { renderText } from '../../src/report.js';
 import { createRuntime } from '../../src/runtime.js';
@@ -29,7 +30,7 @@ import type { Report } from '../../src/types.js';
 import { ASSUMED_ARN, configFrom, NODE_ROLE_ARN, ROLE_ARN, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../helpers/probe.js';
 import { ISSUER, SUBJECT } from '../helpers/tokens.js';
 
-const RUNS = { numRuns: 150 };
+const RUNS = { numRuns: 200 };
 const USERINFO_SECRET = 'Pa55wordInUrl';
 const QUERY_SECRET = 'QuerySecretValue';
 const UNPRINTABLE = /(?!\n)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
@@ -73,8 +74,14 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
     AWS_ROLE_SESSION_NAME: hostileText,
     AWS_ENDPOINT_URL_STS: fc.constantFrom(secretUrl('127.0.0.1:1'), `not a url ${secretUrl('h')}`, 'http://127.0.0.1:1'),
     AWS_CONTAINER_CREDENTIALS_FULL_URI: fc.constantFrom(secretUrl('127.0.0.1:2'), secretUrl('10.1.2.3'), `://${USERINFO_SECRET}@`),
+    AWS_ENDPOINT_URL_S3: fc.constantFrom(secretUrl('127.0.0.1:3'), 'http://127.0.0.1:3'),
+    AWS_ENDPOINT_URL: fc.constantFrom(secretUrl('127.0.0.1:4'), `x ${secretUrl('h')}`),
+    AWS_STS_REGIONAL_ENDPOINTS: maybe('regional', hostileText),
     AWS_WEB_IDENTITY_TOKEN_FILE: maybe('/var/run/secrets/eks.amazonaws.com/serviceaccount/token', hostileText.map((t) => `/${t}`)),
+    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: maybe('/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token', hostileText.map((t) => `/${t}`)),
     IRSA_PROBE_S3_BUCKET: fc.constantFrom('', 'probe-bucket'),
+    IRSA_PROBE_AUDIENCE: maybe('sts.amazonaws.com', hostileText),
+    IRSA_PROBE_NAMESPACE: maybe('payments', hostileText),
   }),
   stsError: fc.option(
     fc.tuple(fc.constantFrom('InvalidIdentityToken:No OpenIDConnect provider found', 'InvalidIdentityToken:Incorrect token audience', 'InvalidIdentityToken:thumbprint', 'AccessDenied:Not authorized', 'ValidationError:Request ARN is invalid', 'Weird:'), hostileText).map(([kind, text]) => {
@@ -104,17 +111,26 @@ function awsError(e: { name: string; message: string }, status: number): Error {
 }
 
 function envFor(c: Case): Record<string, string> {
-  const { AWS_CONTAINER_CREDENTIALS_FULL_URI: agent = '', ...rest } = c.env;
+  const { AWS_CONTAINER_CREDENTIALS_FULL_URI: agent = '', AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: agentToken = '', ...rest } = c.env;
   const common = { ...rest, IRSA_PROBE_POD_NAME: 'api-0' };
   return c.mechanism === 'irsa'
     ? common
-    : { ...common, AWS_ROLE_ARN: '', AWS_WEB_IDENTITY_TOKEN_FILE: '', AWS_CONTAINER_CREDENTIALS_FULL_URI: agent, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token' };
+    : { ...common, AWS_ROLE_ARN: '', AWS_WEB_IDENTITY_TOKEN_FILE: '', AWS_CONTAINER_CREDENTIALS_FULL_URI: agent, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: agentToken };
 }
 
 async function runCase(c: Case) {
   const logLines: string[] = [];
   const credentials = { accessKeyId: 'ASIAKEY', secretAccessKey: SECRET_ACCESS_KEY, sessionToken: SESSION_TOKEN, expiration: new Date(Date.now() + 3600_000) };
-  const runtime = createRuntime(configFrom(envFor(c), ['serve']), {
+  let config;
+  try {
+    config = configFrom(envFor(c), ['serve']);
+  } catch (error) {
+    // A refused setting (IRSA_PROBE_*) is a ConfigError on one line; there is no probe to run.
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.ok(!/[\n\r]/.test(error.message) && !error.message.includes(USERINFO_SECRET), error.message);
+    return undefined;
+  }
+  const runtime = createRuntime(config, {
     version: '0.0.0',
     log: createLogger('debug', (l) => logLines.push(l)),
     defaultMetrics: false,
@@ -189,7 +205,9 @@ describe('hostile claims and environment values through every output', () => {
   test('text and JSON report, log, /status and /metrics stay well formed, quoted and free of URL secrets', async () => {
     await fc.assert(
       fc.asyncProperty(caseArb, async (c) => {
-        const { report, logLines, status, metrics } = await runCase(c);
+        const outputs = await runCase(c);
+        if (outputs === undefined) return;
+        const { report, logLines, status, metrics } = outputs;
         assertTextReport(report);
         assertCommands(report, c);
         const json = JSON.stringify(report);
