@@ -168,13 +168,13 @@ const SPECS: readonly Spec[] = [
   { key: 'successThreshold', env: 'IRSA_PROBE_SUCCESS_THRESHOLD', flag: '--success-threshold', default: '1', description: 'consecutive successful cycles before /readyz turns 200', expected: integerExpected(THRESHOLD_RANGE) },
   { key: 'assumeInterval', env: 'IRSA_PROBE_ASSUME_INTERVAL', flag: '--assume-interval', default: '1h', description: 'how often to call AssumeRoleWithWebIdentity again even when credentials are fresh', expected: durationExpected(ASSUME_RANGE) },
   { key: 's3Bucket', env: 'IRSA_PROBE_S3_BUCKET', flag: '--s3-bucket', default: '', description: 'bucket for the S3 put/get/delete check (the check is off when unset or empty)', expected: 'an S3 bucket name of 3-63 lowercase letters, digits, dots and hyphens that starts and ends with a letter or digit' },
-  { key: 's3Prefix', env: 'IRSA_PROBE_S3_PREFIX', flag: '--s3-prefix', default: DEFAULT_S3_PREFIX, description: 'key prefix of the S3 check; the object key is <prefix><pod name>', expected: `a key prefix of at most ${MAX_PREFIX} printable characters that does not start with "/" and has no "." or ".." segment, e.g. ${DEFAULT_S3_PREFIX}` },
+  { key: 's3Prefix', env: 'IRSA_PROBE_S3_PREFIX', flag: '--s3-prefix', default: DEFAULT_S3_PREFIX, description: 'key prefix of the S3 check; the object key is <prefix><pod name> (empty means the default)', expected: `a key prefix of at most ${MAX_PREFIX} printable characters that does not start with "/" and has no "." or ".." segment, e.g. ${DEFAULT_S3_PREFIX}` },
   { key: 'expectedRoleArn', env: 'IRSA_PROBE_EXPECTED_ROLE_ARN', flag: '--expected-role-arn', default: 'AWS_ROLE_ARN', description: 'role the pod must end up as', expected: `a role ARN like ${ROLE_ARN_FORM}` },
   { key: 'audience', env: 'IRSA_PROBE_AUDIENCE', flag: '--audience', default: 'sts.amazonaws.com (IRSA), pods.eks.amazonaws.com (Pod Identity)', description: 'audience the token must carry', expected: `an audience of 1-${MAX_AUDIENCE} printable characters without spaces, e.g. sts.amazonaws.com` },
   { key: 'assumeRoles', env: 'IRSA_PROBE_ASSUME_ROLES', flag: '--assume-roles', default: '', description: "roles the pod's role chains into with sts:AssumeRole, comma-separated, each ARN or ARN#EXTERNAL_ID (the roles check is off when unset or empty)", expected: ROLE_TARGETS_FORM },
   { key: 'logLevel', env: 'IRSA_PROBE_LOG_LEVEL', flag: '--log-level', default: 'info', description: 'lowest level of the JSON log lines on stdout', expected: `one of ${LOG_LEVELS.join(', ')}` },
   { key: 'status', env: 'IRSA_PROBE_STATUS', flag: '--status', default: 'true', description: 'serve the /status JSON page', expected: 'true or false (also 1/0, yes/no)' },
-  { key: 'podName', env: 'IRSA_PROBE_POD_NAME', flag: '--pod-name', default: 'POD_NAME, else HOSTNAME, else irsa-probe', description: 'pod name, used in the S3 object key', expected: `a pod name of 1-${MAX_POD_NAME} printable characters without "/" or spaces` },
+  { key: 'podName', env: 'IRSA_PROBE_POD_NAME', flag: '--pod-name', default: 'POD_NAME, else HOSTNAME, else irsa-probe', description: 'pod name, used in the S3 object key', expected: `a pod name of 1-${MAX_POD_NAME} printable characters without "/" or spaces, other than "." and ".."` },
   { key: 'namespace', env: 'IRSA_PROBE_NAMESPACE', flag: '--namespace', default: 'POD_NAMESPACE', description: 'pod namespace, shown in /status and irsa_probe_info', expected: 'a Kubernetes namespace: 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit' },
 ];
 
@@ -329,8 +329,9 @@ function readHost(src: Source | undefined): string {
 /** Control, format, unassigned, private-use and surrogate code points. */
 const UNPRINTABLE = /\p{C}/u;
 
+/** Empty means unset, as for the other optional settings: an empty prefix would put the probe's object at the bucket root. */
 function readPrefix(src: Source | undefined): string {
-  if (src === undefined) return DEFAULT_S3_PREFIX;
+  if (src === undefined || src.value === '') return DEFAULT_S3_PREFIX;
   const v = src.value;
   const segments = v.split('/');
   const ok = v.length <= MAX_PREFIX && !v.startsWith('/') && !UNPRINTABLE.test(v) && !segments.some((s) => s === '.' || s === '..');
@@ -392,7 +393,8 @@ function readPodName(flags: ReadonlyMap<Key, Source>, env: Env): string {
   const candidates = [optional(source('podName', flags, env)), named('POD_NAME', env), named('HOSTNAME', env)];
   const src = candidates.find((c) => c !== undefined);
   if (src === undefined) return DEFAULT_POD_NAME;
-  if (src.value.length <= MAX_POD_NAME && POD_NAME.test(src.value)) return src.value;
+  // "." and ".." would make the S3 key a dot segment, which a URL normaliser resolves to another key.
+  if (src.value.length <= MAX_POD_NAME && POD_NAME.test(src.value) && src.value !== '.' && src.value !== '..') return src.value;
   throw invalid('podName', src);
 }
 

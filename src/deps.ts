@@ -8,6 +8,9 @@ import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityC
 import type { Config } from './config.js';
 import type { Credentials, ProbeDeps, S3Ops } from './checks/context.js';
 import { staticKeysInSharedFiles } from './shared-profile.js';
+import { ChainProvider } from './chain-provider.js';
+import { detectMechanism } from './mechanism.js';
+import { agentCredentials } from './pod-identity.js';
 import { readTokenFile } from './token-file.js';
 
 /** SDK v3 falls back to us-east-1 when no region is set; the env check warns about it. */
@@ -20,7 +23,14 @@ export function createDeps(config: Config): ProbeDeps {
   const stsConfig = { region, maxAttempts: 1, requestHandler: handler, ...(endpoint ? { endpoint } : {}) };
   const assumeClient = new STSClient(stsConfig);
   const signedClients = new ClientCache((credentials) => new STSClient({ ...stsConfig, credentials }));
-  let chain: (() => Promise<Credentials>) | undefined;
+  const mechanism = detectMechanism(config.aws).mechanism;
+  const chain = new ChainProvider({
+    region,
+    timeoutMs: config.timeoutMs,
+    // Only the file the SDK will read: web identity for IRSA, the agent's token for Pod Identity.
+    ...(mechanism === 'irsa' ? { webIdentityTokenFile: config.aws.webIdentityTokenFile } : {}),
+    ...(mechanism === 'pod-identity' ? { containerAuthorizationTokenFile: config.aws.containerAuthorizationTokenFile } : {}),
+  });
 
   return {
     async assumeRoleWithWebIdentity({ roleArn, sessionName, token }, signal) {
@@ -41,23 +51,12 @@ export function createDeps(config: Config): ProbeDeps {
       if (!out.Arn || !out.Account) throw new Error('GetCallerIdentity returned no ARN');
       return { arn: out.Arn, account: out.Account, userId: out.UserId ?? '' };
     },
-    async podIdentityCredentials() {
-      const { fromHttp } = await import('@aws-sdk/credential-provider-http');
-      const provider = fromHttp({
-        awsContainerCredentialsFullUri: config.aws.containerCredentialsFullUri,
-        awsContainerAuthorizationTokenFile: config.aws.containerAuthorizationTokenFile,
-        timeout: config.timeoutMs,
-        maxRetries: 0,
-      });
-      return provider();
+    podIdentityCredentials(signal) {
+      const source = { uri: config.aws.containerCredentialsFullUri ?? '', tokenFile: config.aws.containerAuthorizationTokenFile, token: process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN };
+      return agentCredentials(source, signal);
     },
-    async defaultChain() {
-      if (chain === undefined) {
-        const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-        // The application's SDK passes its own region to the inner STS client; so does the probe.
-        chain = defaultProvider({ clientConfig: { region }, timeout: config.timeoutMs, maxRetries: 1 } as Parameters<typeof defaultProvider>[0]);
-      }
-      return chain();
+    defaultChain(signal) {
+      return chain.resolve(signal);
     },
     s3: lazyS3(config, region),
     sharedFileKeys: () => staticKeysInSharedFiles(config.aws),

@@ -4,6 +4,8 @@
  * looks like a token or a key before they reach a Finding.
  */
 import { scrubText } from './log.js';
+import { oneLine } from './redact.js';
+import { INVALID_VALUE, ISSUER_SHAPE, shaped, shellCommand } from './shell.js';
 import { issuerHostPath, type TokenClaims } from './token-file.js';
 import type { Reason } from './types.js';
 
@@ -40,14 +42,19 @@ const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'ThrottledExcep
 const TIMEOUT = new Set(['TimeoutError', 'AbortError', 'RequestTimeout', 'RequestTimeoutException']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
-/** The facts of any thrown value, scrubbed. */
+/** The facts of any thrown value, scrubbed and on one line (an SDK message may span several). */
 export function errorFacts(error: unknown): ErrorFacts {
   const e = (error ?? {}) as { name?: unknown; message?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown }; cause?: { code?: unknown } };
   const name = typeof e.name === 'string' ? e.name : 'Error';
-  const message = scrub(typeof e.message === 'string' ? e.message : describe(error));
+  const message = oneLine(scrub(joinLines(typeof e.message === 'string' ? e.message : describe(error))));
   const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
   const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
   return { name, message, status, code };
+}
+
+/** The lines of a message joined by a space (split and trim are linear, unlike a whitespace regex). */
+function joinLines(text: string): string {
+  return text.split(/[\r\n\u2028\u2029]/).map((line) => line.trim()).filter((line) => line !== '').join(' ');
 }
 
 function describe(value: unknown): string {
@@ -72,14 +79,14 @@ export function diagnoseSts(error: unknown, ctx: DiagnosisContext): Diagnosis {
   const transport = transportReason(facts);
   if (transport !== undefined) return transportDiagnosis(transport, facts, ctx, 'STS');
   const name = facts.name.replace(/Exception$/, '');
-  const issuer = ctx.claims?.iss ?? '<token issuer>';
+  const issuer = ctx.claims?.iss === undefined ? '<token issuer>' : oneLine(ctx.claims.iss);
   switch (name) {
     case 'InvalidIdentityToken':
       if (/No OpenIDConnect provider found/i.test(facts.message)) {
         return { reason: 'oidc_provider_missing', cause: `${said}. The account has no IAM OIDC provider for the token's issuer ${issuer} (never created, the cluster was recreated with a new issuer, or it lives in another account or partition).`, fix: oidcProviderFix(ctx) };
       }
       if (/audience/i.test(facts.message)) {
-        return { reason: 'token_audience', cause: `${said}. The IAM OIDC provider for ${issuer} does not list the token's audience ${JSON.stringify(ctx.claims?.aud ?? [ctx.audience])} among its client IDs.`, fix: `Add the audience to the provider's client ID list:\n  aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${providerArn(ctx)} --client-id ${ctx.audience}` };
+        return { reason: 'token_audience', cause: `${said}. The IAM OIDC provider for ${issuer} does not list the token's audience ${JSON.stringify(ctx.claims?.aud ?? [ctx.audience])} among its client IDs.`, fix: `Add the audience to the provider's client ID list:\n  ${shellCommand('aws', 'iam', 'add-client-id-to-open-id-connect-provider', '--open-id-connect-provider-arn', providerArn(ctx), '--client-id', ctx.audience)}` };
       }
       if (/thumbprint|certificate/i.test(facts.message)) {
         return { reason: 'oidc_thumbprint', cause: `${said}. The IAM OIDC provider's CA thumbprint is missing or stale for ${issuer}.`, fix: thumbprintFix(ctx) };
@@ -135,14 +142,24 @@ function accountOf(roleArn: string | undefined): string {
   return /^arn:[^:]+:iam::(\d{12}):/.exec(roleArn ?? '')?.[1] ?? '<ACCOUNT_ID>';
 }
 
+/** The token's issuer as printed in a fix: the URL when it has an issuer's shape, else a placeholder or INVALID_VALUE. */
+function issuerUrl(ctx: Pick<DiagnosisContext, 'claims'>): string {
+  return shaped(ctx.claims?.iss, ISSUER_SHAPE, '<ISSUER_URL>');
+}
+
+function issuerHost(ctx: Pick<DiagnosisContext, 'claims'>): string {
+  const url = shaped(ctx.claims?.iss, ISSUER_SHAPE, '<ISSUER_HOST_AND_PATH>');
+  return url === INVALID_VALUE || ctx.claims?.iss === undefined ? url : issuerHostPath(url);
+}
+
 export function providerArn(ctx: Pick<DiagnosisContext, 'roleArn' | 'claims'>): string {
-  const host = ctx.claims?.iss !== undefined ? issuerHostPath(ctx.claims.iss) : '<ISSUER_HOST_AND_PATH>';
+  const host = issuerHost(ctx);
   return `arn:${partitionOf(ctx.roleArn)}:iam::${accountOf(ctx.roleArn)}:oidc-provider/${host}`;
 }
 
 /** The trust-policy statement that would admit exactly this pod's token. */
 export function trustPolicyStatement(ctx: Pick<DiagnosisContext, 'roleArn' | 'claims' | 'audience'>): object {
-  const host = ctx.claims?.iss !== undefined ? issuerHostPath(ctx.claims.iss) : '<ISSUER_HOST_AND_PATH>';
+  const host = issuerHost(ctx);
   return {
     Effect: 'Allow',
     Principal: { Federated: providerArn(ctx) },
@@ -159,38 +176,43 @@ export function trustPolicyStatement(ctx: Pick<DiagnosisContext, 'roleArn' | 'cl
 function trustPolicyFix(ctx: DiagnosisContext): string {
   const roleName = /:role\/(?:.*\/)?([^/]+)$/.exec(ctx.roleArn ?? '')?.[1] ?? '<ROLE_NAME>';
   return [
-    `Add this statement to the trust policy of ${ctx.roleArn ?? 'the role'} (aws iam get-role --role-name ${roleName} --query Role.AssumeRolePolicyDocument shows the current one):`,
+    `Add this statement to the trust policy of ${ctx.roleArn ?? 'the role'} (${shellCommand('aws', 'iam', 'get-role', '--role-name', roleName, '--query', 'Role.AssumeRolePolicyDocument')} shows the current one):`,
     indent(JSON.stringify(trustPolicyStatement(ctx), null, 2)),
     `and check that the OIDC provider ${providerArn(ctx)} exists in the role's account.`,
   ].join('\n');
 }
 
 function oidcProviderFix(ctx: DiagnosisContext): string {
-  const issuer = ctx.claims?.iss ?? '<ISSUER_URL>';
+  const issuer = issuerUrl(ctx);
   return [
     `Create the IAM OIDC provider for exactly ${issuer} in account ${accountOf(ctx.roleArn)}, with client ID ${ctx.audience}:`,
-    '  eksctl utils associate-iam-oidc-provider --cluster <CLUSTER> --approve',
+    `  ${shellCommand('eksctl', 'utils', 'associate-iam-oidc-provider', '--cluster', '<CLUSTER>', '--approve')}`,
     'or',
-    `  aws iam create-open-id-connect-provider --url ${issuer} --client-id-list ${ctx.audience}`,
+    `  ${shellCommand('aws', 'iam', 'create-open-id-connect-provider', '--url', issuer, '--client-id-list', ctx.audience)}`,
     'or in Terraform:',
-    '  data "tls_certificate" "oidc" { url = "' + issuer + '" }',
+    `  data "tls_certificate" "oidc" { url = ${hclString(issuer)} }`,
     '  resource "aws_iam_openid_connect_provider" "eks" {',
-    '    url             = "' + issuer + '"',
-    '    client_id_list  = ["' + ctx.audience + '"]',
+    `    url             = ${hclString(issuer)}`,
+    `    client_id_list  = [${hclString(ctx.audience)}]`,
     '    thumbprint_list = [data.tls_certificate.oidc.certificates[0].sha1_fingerprint]',
     '  }',
   ].join('\n');
 }
 
 function thumbprintFix(ctx: DiagnosisContext): string {
-  const issuer = ctx.claims?.iss ?? '<ISSUER_URL>';
+  const issuer = issuerUrl(ctx);
   return [
     `Set the thumbprint of the root CA of ${issuer} on the provider:`,
-    `  aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn ${providerArn(ctx)} --thumbprint-list <SHA1_OF_ROOT_CA>`,
+    `  ${shellCommand('aws', 'iam', 'update-open-id-connect-provider-thumbprint', '--open-id-connect-provider-arn', providerArn(ctx), '--thumbprint-list', '<SHA1_OF_ROOT_CA>')}`,
     'In Terraform, take it from the tls_certificate data source (the root CA is the first certificate):',
-    `  data "tls_certificate" "oidc" { url = "${issuer}" }`,
+    `  data "tls_certificate" "oidc" { url = ${hclString(issuer)} }`,
     '  thumbprint_list = [data.tls_certificate.oidc.certificates[0].sha1_fingerprint]',
   ].join('\n');
+}
+
+/** A Terraform (HCL) string literal: JSON escapes plus the template sequences ${ and %{. */
+function hclString(value: string): string {
+  return JSON.stringify(value).replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
 }
 
 function indent(text: string): string {

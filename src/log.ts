@@ -6,6 +6,7 @@
  * "[redacted]" and JWTs / AWS secret keys / session tokens inside any string
  * (messages included) are masked.
  */
+import { redactUserinfo } from './redact.js';
 import type { LogLevel } from './types.js';
 
 export type LogFields = Record<string, unknown>;
@@ -53,8 +54,14 @@ export const SAFE_KEYS: ReadonlySet<string> = new Set(
   ].map((k) => k.toLowerCase()),
 );
 
-/** A JWT (or JWS): three base64url segments, the first a JSON header starting `{"`. */
-const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+/**
+ * A JWT (or JWS): three base64url segments, the first holding a JSON header
+ * starting `{"` (eyJ). Linear time: a match starts only where a base64url run
+ * starts (the look-behind), and each segment is taken whole by a look-ahead
+ * and a back-reference, which never backtrack; so `eyJeyJeyJ…` costs one pass,
+ * not one pass per `eyJ`. The run's characters before `eyJ` are masked too.
+ */
+const JWT = /(?<![A-Za-z0-9_-])(?=([A-Za-z0-9_-]*?eyJ[A-Za-z0-9_-]{4,}))\1\.(?=([A-Za-z0-9_-]{4,}))\2\.(?=([A-Za-z0-9_-]*))\3/g;
 /**
  * An AWS secret access key: exactly 40 chars of base64 alphabet, standing
  * alone. Mixed case and a digit are required so hex digests (thumbprints,
@@ -62,7 +69,7 @@ const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
  */
 const AWS_SECRET = /(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/g;
 /** A session token: a long run of base64 (AWS session tokens are hundreds of chars). */
-const LONG_BASE64 = /[A-Za-z0-9/+]{100,}={0,2}/g;
+const LONG_BASE64 = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{100,}={0,2}/g;
 
 /**
  * camelCase keys naming a path, a time, a duration or a count (`tokenChangedAt`,
@@ -77,10 +84,10 @@ function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key) && !SAFE_KEYS.has(key.toLowerCase()) && !SAFE_SUFFIX.test(key);
 }
 
-/** Masks JWTs, AWS secret access keys and session tokens inside free text. */
+/** Masks JWTs, AWS secret access keys, session tokens and URL userinfo inside free text, in linear time. */
 export function scrubText(text: string): string {
   if (text.length < MIN_SECRET_LENGTH) return text;
-  return text.replace(JWT, '[redacted-jwt]').replace(LONG_BASE64, REDACTED).replace(AWS_SECRET, REDACTED);
+  return redactUserinfo(text.replace(JWT, '[redacted-jwt]').replace(LONG_BASE64, REDACTED).replace(AWS_SECRET, REDACTED));
 }
 
 const MAX_DEPTH = 6;

@@ -9,6 +9,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CHECKS, isCheckName } from './checks/index.js';
+import { oneLine } from './redact.js';
 import { isReason, type CheckName, type CheckResult, type Reason, type Report, type StsOperation, type StsOutcome } from './types.js';
 
 
@@ -58,6 +59,9 @@ export const CHECK_DURATION_BUCKETS: readonly number[] = Object.freeze([0.005, 0
 export const GENERIC_REASON: Readonly<Record<CheckName, Reason>> = Object.freeze(
   Object.fromEntries(CHECKS.map((c) => [c.name, c.fallbackReason])) as Record<CheckName, Reason>,
 );
+
+/** prom-client default metrics that are gauges with a `_total` suffix. */
+export const LINT_FAILING_DEFAULTS: readonly string[] = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 const INFO_LABELS = ['mechanism', 'role_arn', 'region', 'sts_endpoint', 'namespace', 'service_account', 'version'] as const;
 
@@ -111,11 +115,16 @@ export class ProbeMetrics {
     this.lastSuccess.remove({});
     this.tokenExpiry.remove({});
     this.credentialsExpiry.remove({});
-    if (opts?.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
+    if (opts?.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
+      // Gauges named like counters fail `promtool check metrics`; each is the sum of its per-type gauge (nodejs_active_handles{type} …).
+      for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
+    }
   }
 
   setInfo(info: ProbeInfo): void {
-    const labels = Object.fromEntries(INFO_LABELS.map((k) => [k, String(info[k] ?? '')])) as Record<(typeof INFO_LABELS)[number], string>;
+    // Values come from the environment and the token: control characters (a raw \r splits a sample line for some parsers) are escaped.
+    const labels = Object.fromEntries(INFO_LABELS.map((k) => [k, oneLine(String(info[k] ?? ''))])) as Record<(typeof INFO_LABELS)[number], string>;
     this.info.reset();
     this.info.set(labels, 1);
   }

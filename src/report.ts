@@ -7,28 +7,31 @@
  */
 import type { Liveness, Readiness } from './health.js';
 import { CHECK_NAMES } from './checks/index.js';
+import { oneLine, printable } from './redact.js';
 import type { CheckResult, Finding, Report } from './types.js';
 
 const NAME_WIDTH = Math.max(...CHECK_NAMES.map((n) => n.length)) + 1;
 const INDENT = '  ';
 const BLOCK_INDENT = '    ';
 
+/** One line per check, whatever its message holds: control characters are escaped. */
 function checkLine(check: CheckResult): string {
   const name = check.name.padEnd(NAME_WIDTH);
+  const message = oneLine(check.message);
   const ms = ` (${Math.round(check.durationMs)} ms)`;
   switch (check.status) {
     case 'pass':
-      return `PASS ${name}${check.message}${ms}`;
+      return `PASS ${name}${message}${ms}`;
     case 'fail':
-      return `FAIL ${name}${check.reason ?? 'unknown'}: ${check.message}${ms}`;
+      return `FAIL ${name}${check.reason ?? 'unknown'}: ${message}${ms}`;
     default:
-      return `SKIP ${name}${check.message}`;
+      return `SKIP ${name}${message}`;
   }
 }
 
-/** `  label: text` for one line, or `  label:` then each line indented verbatim. */
+/** `  label: text` for one line, or `  label:` then each line indented (control characters escaped, so no line starts at column 0). */
 function labelled(label: string, text: string): string[] {
-  const lines = text.replace(/\r\n/g, '\n').replace(/\n+$/, '').split('\n');
+  const lines = printable(text).replace(/\n+$/, '').split('\n');
   if (lines.length === 1) return [`${INDENT}${label}: ${lines[0]}`];
   return [`${INDENT}${label}:`, ...lines.map((l) => (l.length > 0 ? `${BLOCK_INDENT}${l}` : ''))];
 }
@@ -82,11 +85,11 @@ export function renderReadyz(readiness: Readiness, verbose: boolean): string {
   if (readiness.ready && !verbose) return 'ok';
   const checks = verbose ? readiness.checks : readiness.checks.filter((c) => c.status === 'fail');
   const lines = checks.map(readyzLine);
-  lines.push(readiness.ready ? 'readyz check passed' : `readyz check failed: ${readiness.cause}`);
+  lines.push(readiness.ready ? 'readyz check passed' : `readyz check failed: ${oneLine(readiness.cause)}`);
   return `${lines.join('\n')}\n`;
 }
 
 /** /livez body: `ok`, or `livez check failed: <cause>`. */
 export function renderLivez(live: Liveness): string {
-  return live.live ? 'ok' : `livez check failed: ${live.cause}\n`;
+  return live.live ? 'ok' : `livez check failed: ${oneLine(live.cause)}\n`;
 }

@@ -6,7 +6,7 @@
  * Policies are JSON-encoded and commands shell-quoted: ARNs and the
  * ExternalId come from configuration and are not trusted.
  */
-import { quote as shellQuote } from 'shell-quote';
+import { shellCommand } from './shell.js';
 import { diagnoseSts, errorFacts, transportDiagnosis, transportReason, type Diagnosis, type DiagnosisContext } from './diagnose.js';
 import type { RoleTarget } from './role-targets.js';
 
@@ -22,7 +22,7 @@ export interface RoleChainContext {
 /** The session the probe asks for: STS's minimum, so a role's maximum never stands in the way. */
 export const CHAIN_SESSION_SECONDS = 900;
 
-const sh = (value: string): string => shellQuote([value]);
+const sh = (value: string): string => shellCommand(value);
 
 export function diagnoseRoleChain(error: unknown, ctx: RoleChainContext): Diagnosis {
   const facts = errorFacts(error);

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { SDK_POINTER } from './diagnose.js';
 import type { Health } from './health.js';
 import type { MechanismInfo } from './mechanism.js';
+import { redactUrl } from './redact.js';
 
 export interface StatusSources {
   readonly version: string;
@@ -31,7 +32,7 @@ export function configSummary(config: Config, audience: string, stsEndpoint: str
     stsEndpoint,
     roleArn: config.aws.roleArn ?? null,
     webIdentityTokenFile: config.aws.webIdentityTokenFile ?? null,
-    containerCredentialsFullUri: config.aws.containerCredentialsFullUri ?? null,
+    containerCredentialsFullUri: config.aws.containerCredentialsFullUri === undefined ? null : redactUrl(config.aws.containerCredentialsFullUri),
     containerAuthorizationTokenFile: config.aws.containerAuthorizationTokenFile ?? null,
     s3: config.s3 ? { bucket: config.s3.bucket, prefix: config.s3.prefix, key: config.s3.key } : null,
     // Whether an ExternalId is configured, not its value: the summary is for anyone who can reach /status.

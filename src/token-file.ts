@@ -119,9 +119,13 @@ function stringClaim(value: unknown, name: string): string | undefined {
   return value;
 }
 
+/** The largest time a Date can hold, in seconds (±100,000,000 days from 1970). */
+export const MAX_DATE_SECONDS = 8.64e12;
+
 function numericClaim(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new TokenDecodeError(`claim "${name}" is not a number of seconds`);
+  if (Math.abs(value) > MAX_DATE_SECONDS) throw new TokenDecodeError(`claim "${name}" is outside the range of a date (±${MAX_DATE_SECONDS} seconds)`);
   return value;
 }
 

@@ -8,6 +8,7 @@ import type { ProbeDeps } from './checks/context.js';
 import type { Config } from './config.js';
 import { createDeps } from './deps.js';
 import { detectMechanism, type MechanismInfo } from './mechanism.js';
+import { redactUrl } from './redact.js';
 import { Probe } from './probe.js';
 
 export interface Wired {
@@ -18,7 +19,8 @@ export interface Wired {
 
 export function wireProbe(config: Config, opts: { deps?: ProbeDeps; now?: () => number } = {}): Wired {
   const mechanism = detectMechanism(config.aws);
-  const stsEndpoint = stsEndpointFor(config.aws.region, config.aws.endpointUrlSts, config.aws.endpointUrl);
+  // Shown in /status, the info metric, causes and logs: no userinfo or query from AWS_ENDPOINT_URL*.
+  const stsEndpoint = redactUrl(stsEndpointFor(config.aws.region, config.aws.endpointUrlSts, config.aws.endpointUrl));
   const probe = new Probe({
     config,
     mechanism,

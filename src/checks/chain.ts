@@ -6,6 +6,7 @@
  */
 import { AwsNameError, parseAssumedRoleArn, parseRoleArn } from '../aws-names.js';
 import { diagnoseSts, errorFacts, SDK_POINTER } from '../diagnose.js';
+import { shellCommand } from '../shell.js';
 import { fingerprint } from '../token-file.js';
 import { fail, pass, type Check, type CheckContext, type Verdict } from './context.js';
 import { diagnosisContext, outcomeOf } from './sts.js';
@@ -13,7 +14,7 @@ import { diagnosisContext, outcomeOf } from './sts.js';
 export const chainCheck: Check = async (ctx) => {
   let credentials;
   try {
-    credentials = await ctx.deps.defaultChain();
+    credentials = await ctx.deps.defaultChain(ctx.signal);
   } catch (error) {
     return chainError(ctx, error);
   }
@@ -39,8 +40,8 @@ function judge(ctx: CheckContext, arn: string): Verdict {
   const nodeRoleFix = [
     `The application's SDK resolves ${arn} through its default credential chain instead of the pod's role.`,
     'Annotate the ServiceAccount and restart the pod so the pod identity webhook injects AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE:',
-    `  kubectl annotate serviceaccount -n ${ctx.config.namespace ?? '<NAMESPACE>'} <SERVICE_ACCOUNT> eks.amazonaws.com/role-arn=${expectedArn ?? 'arn:aws:iam::<ACCOUNT_ID>:role/<ROLE_NAME>'} --overwrite`,
-    `  kubectl rollout restart -n ${ctx.config.namespace ?? '<NAMESPACE>'} deployment/<DEPLOYMENT>`,
+    `  ${shellCommand('kubectl', 'annotate', 'serviceaccount', '-n', ctx.config.namespace ?? '<NAMESPACE>', '<SERVICE_ACCOUNT>', `eks.amazonaws.com/role-arn=${expectedArn ?? 'arn:aws:iam::<ACCOUNT_ID>:role/<ROLE_NAME>'}`, '--overwrite')}`,
+    `  ${shellCommand('kubectl', 'rollout', 'restart', '-n', ctx.config.namespace ?? '<NAMESPACE>', 'deployment/<DEPLOYMENT>')}`,
     'Check the annotation key is spelled exactly eks.amazonaws.com/role-arn, the pod uses that serviceAccountName, and the container is not in eks.amazonaws.com/skip-containers.',
     'To stop pods from falling back to the node role at all, require IMDSv2 with a hop limit of 1 on the nodes.',
     SDK_POINTER,

@@ -24,8 +24,8 @@ export interface ProbeDeps {
   getCallerIdentity(credentials: Credentials, signal: AbortSignal): Promise<{ arn: string; account: string; userId: string }>;
   /** The Pod Identity agent: credentials for the authorization token file. */
   podIdentityCredentials(signal: AbortSignal): Promise<Credentials>;
-  /** The SDK's default credential chain, as the application gets it (memoised by the SDK). */
-  defaultChain(): Promise<Credentials>;
+  /** The SDK's default credential chain, as the application gets it (memoised by the SDK; an aborted call starts afresh). */
+  defaultChain(signal: AbortSignal): Promise<Credentials>;
   /** S3 operations with the given credentials (lazily loaded client). */
   s3(): Promise<S3Ops>;
   /** Static keys for the SDK's profile in the shared credentials or config file, if any (never rejects). */

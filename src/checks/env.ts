@@ -2,17 +2,20 @@
 import { isAbsolute } from 'node:path';
 import { AwsNameError, isRegion, parseRoleArn } from '../aws-names.js';
 import { SDK_POINTER } from '../diagnose.js';
+import { agentUrlProblem } from '../pod-identity.js';
+import { redactUrl } from '../redact.js';
+import { shellCommand } from '../shell.js';
 import type { Finding } from '../types.js';
 import { fail, pass, warning, type Check, type CheckContext, type Verdict } from './context.js';
 
 const ANNOTATE_FIX = (ns: string, sa: string): string =>
   [
     'Annotate the ServiceAccount with the role, then restart the pod so the webhook mutates it:',
-    `  kubectl annotate serviceaccount -n ${ns} ${sa} eks.amazonaws.com/role-arn=arn:aws:iam::<ACCOUNT_ID>:role/<ROLE_NAME> --overwrite`,
-    `  kubectl rollout restart -n ${ns} deployment/<DEPLOYMENT>`,
+    `  ${shellCommand('kubectl', 'annotate', 'serviceaccount', '-n', ns, sa, 'eks.amazonaws.com/role-arn=arn:aws:iam::<ACCOUNT_ID>:role/<ROLE_NAME>', '--overwrite')}`,
+    `  ${shellCommand('kubectl', 'rollout', 'restart', '-n', ns, 'deployment/<DEPLOYMENT>')}`,
     'Check that the pod runs under that ServiceAccount (spec.serviceAccountName) and that the container is not listed in the',
     'eks.amazonaws.com/skip-containers annotation. For EKS Pod Identity, create a pod identity association instead:',
-    `  aws eks create-pod-identity-association --cluster-name <CLUSTER> --namespace ${ns} --service-account ${sa} --role-arn <ROLE_ARN>`,
+    `  ${shellCommand('aws', 'eks', 'create-pod-identity-association', '--cluster-name', '<CLUSTER>', '--namespace', ns, '--service-account', sa, '--role-arn', '<ROLE_ARN>')}`,
   ].join('\n');
 
 export const envCheck: Check = async (ctx) => {
@@ -75,10 +78,11 @@ function podIdentityEnv(ctx: CheckContext, warnings: Finding[]): Verdict {
   try {
     url = new URL(uri);
   } catch {
-    return fail('env', 'env_invalid', `AWS_CONTAINER_CREDENTIALS_FULL_URI=${JSON.stringify(uri)} is not a URL`, 'It should be http://169.254.170.23/v1/credentials (IPv4) or http://[fd00:ec2::23]/v1/credentials (IPv6), injected by the EKS Pod Identity webhook.', warnings);
+    return fail('env', 'env_invalid', `AWS_CONTAINER_CREDENTIALS_FULL_URI=${JSON.stringify(redactUrl(uri))} is not a URL`, 'It should be http://169.254.170.23/v1/credentials (IPv4) or http://[fd00:ec2::23]/v1/credentials (IPv6), injected by the EKS Pod Identity webhook.', warnings);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return fail('env', 'env_invalid', `AWS_CONTAINER_CREDENTIALS_FULL_URI uses ${url.protocol}; the SDK accepts only http and https`, 'Use http://169.254.170.23/v1/credentials.', warnings);
+  const refused = agentUrlProblem(url);
+  if (refused !== undefined) {
+    return fail('env', 'env_invalid', `AWS_CONTAINER_CREDENTIALS_FULL_URI=${JSON.stringify(redactUrl(uri))} is refused by the AWS SDK: ${refused}`, 'Use the agent address the EKS Pod Identity webhook injects: http://169.254.170.23/v1/credentials (IPv4) or http://[fd00:ec2::23]/v1/credentials (IPv6).', warnings);
   }
   const tokenFile = aws.containerAuthorizationTokenFile;
   if (tokenFile === undefined && !aws.hasContainerAuthorizationToken) {
@@ -92,14 +96,14 @@ function podIdentityEnv(ctx: CheckContext, warnings: Finding[]): Verdict {
 
 function regionAndEndpoints(ctx: CheckContext, warnings: Finding[], summary: string): Verdict {
   const { aws } = ctx.config;
+  if (aws.region !== undefined && !isRegion(aws.region)) {
+    const variable = aws.regionVariable ?? 'AWS_REGION';
+    return fail('env', 'env_invalid', `${variable}=${JSON.stringify(aws.region)} is not an AWS region`, `Set ${variable} to a region code such as us-west-2 or eu-central-1.`, warnings);
+  }
   if (aws.region === undefined) {
     warnings.push(warning('env', 'neither AWS_REGION nor AWS_DEFAULT_REGION is set: the probe calls STS in us-east-1, and most SDK clients in the application will fail with "Region is missing"', 'Set AWS_REGION in the pod spec, or start the pod identity webhook with a default region (--aws-default-region).'));
   } else if (aws.regionVariable === 'AWS_DEFAULT_REGION') {
     warnings.push(warning('env', `only AWS_DEFAULT_REGION is set (${aws.region}): the AWS SDK for JavaScript v3 reads AWS_REGION only, so a JavaScript application in this pod has no region`, `Set AWS_REGION=${aws.region} as well (the pod identity webhook sets both when given --aws-default-region).`));
-  }
-  if (aws.region !== undefined && !isRegion(aws.region)) {
-    const variable = aws.regionVariable ?? 'AWS_REGION';
-    return fail('env', 'env_invalid', `${variable}=${JSON.stringify(aws.region)} is not an AWS region`, `Set ${variable} to a region code such as us-west-2 or eu-central-1.`, warnings);
   }
   for (const [name, value] of [
     ['AWS_ENDPOINT_URL_STS', aws.endpointUrlSts],
@@ -107,7 +111,7 @@ function regionAndEndpoints(ctx: CheckContext, warnings: Finding[], summary: str
     ['AWS_ENDPOINT_URL', aws.endpointUrl],
   ] as const) {
     if (value !== undefined && !isHttpUrl(value)) {
-      return fail('env', 'env_invalid', `${name}=${JSON.stringify(value)} is not an http(s) URL`, `Set ${name} to a URL such as https://sts.us-west-2.amazonaws.com, or unset it.`, warnings);
+      return fail('env', 'env_invalid', `${name}=${JSON.stringify(redactUrl(value))} is not an http(s) URL`, `Set ${name} to a URL such as https://sts.us-west-2.amazonaws.com, or unset it.`, warnings);
     }
   }
   return pass(`${summary}, region ${aws.region ?? 'unset'}, STS ${ctx.state.stsEndpoint}`, warnings);

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { errorFacts, transportDiagnosis, transportReason } from '../diagnose.js';
+import { shellCommand } from '../shell.js';
 import { fail, pass, skip, type Check, type CheckContext, type Verdict } from './context.js';
 
 type Step = 'PutObject' | 'GetObject' | 'DeleteObject';
@@ -35,6 +36,26 @@ export const s3Check: Check = async (ctx) => {
 
 const ACTIONS: Record<Step, string> = { PutObject: 's3:PutObject', GetObject: 's3:GetObject', DeleteObject: 's3:DeleteObject' };
 
+/** 403s that are not about permissions: no policy change fixes them. */
+const SIGNING_ERRORS: Readonly<Record<string, { cause: string; fix: string }>> = {
+  SignatureDoesNotMatch: {
+    cause: 'S3 computed another signature for the request: the secret key does not match the access key, or something between the pod and S3 (a proxy, a gateway, AWS_ENDPOINT_URL_S3 pointing at something that is not S3) changed the request. This is not a permissions problem.',
+    fix: 'Check AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and any HTTP proxy (HTTPS_PROXY) in the pod; the role\'s credentials come from STS, so a signature mismatch points at the path to S3, not at IAM policy.',
+  },
+  RequestTimeTooSkewed: {
+    cause: 'the pod\'s clock differs from S3\'s by more than 15 minutes, so S3 refuses every signed request. This is not a permissions problem.',
+    fix: 'Fix time synchronisation on the node (chrony/NTP, or the Amazon Time Sync Service at 169.254.169.123); STS and every AWS call will fail the same way.',
+  },
+  InvalidAccessKeyId: {
+    cause: 'S3 does not know the access key: the credentials are not from this partition or endpoint, or were revoked. This is not a permissions problem.',
+    fix: 'Check that AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL and AWS_REGION point at the same partition as STS.',
+  },
+  ExpiredToken: {
+    cause: 'the session credentials expired before S3 saw them. This is not a permissions problem.',
+    fix: 'The probe assumes the role again at the next cycle; if it persists, check the pod\'s clock.',
+  },
+};
+
 function s3Failure(ctx: CheckContext, step: Step, error: unknown): Verdict {
   const target = ctx.config.s3!;
   const facts = errorFacts(error);
@@ -45,8 +66,10 @@ function s3Failure(ctx: CheckContext, step: Step, error: unknown): Verdict {
     return fail('s3', transport === 'throttled' ? 'throttled' : transport, `${said}. ${d.cause}`, d.fix);
   }
   if (facts.name === 'NoSuchBucket') {
-    return fail('s3', 's3_no_bucket', `${said}. The bucket does not exist (or is in another partition).`, `Create the bucket or fix IRSA_PROBE_S3_BUCKET: aws s3api create-bucket --bucket ${target.bucket} --region ${ctx.config.aws.region ?? '<region>'}`);
+    return fail('s3', 's3_no_bucket', `${said}. The bucket does not exist (or is in another partition).`, `Create the bucket or fix IRSA_PROBE_S3_BUCKET: ${shellCommand('aws', 's3api', 'create-bucket', '--bucket', target.bucket, '--region', ctx.config.aws.region ?? '<region>')}`);
   }
+  const signing = SIGNING_ERRORS[facts.name];
+  if (signing !== undefined) return fail('s3', 's3_error', `${said}. ${signing.cause}`, signing.fix);
   if (facts.name === 'AccessDenied' || facts.status === 403) {
     const statement = {
       Effect: 'Allow',

@@ -7,6 +7,8 @@
  */
 import { AwsNameError, parseAssumedRoleArn, parseRoleArn } from '../aws-names.js';
 import { diagnoseSts, errorFacts, transportDiagnosis, transportReason, type DiagnosisContext } from '../diagnose.js';
+import { redactUrl } from '../redact.js';
+import { NAMESPACE_SHAPE, SERVICE_ACCOUNT_SHAPE, shaped, shellCommand } from '../shell.js';
 import { fail, pass, type Check, type CheckContext, type Credentials, type Verdict } from './context.js';
 
 /** Re-assume when credentials have less than this left. */
@@ -85,7 +87,7 @@ async function fromPodIdentityAgent(ctx: CheckContext): Promise<Obtained> {
     ctx.onStsRequest('PodIdentityAgent', outcomeOf(error));
     dropCredentials(ctx);
     const facts = errorFacts(error);
-    const uri = ctx.config.aws.containerCredentialsFullUri ?? '';
+    const uri = redactUrl(ctx.config.aws.containerCredentialsFullUri ?? '');
     const transport = transportReason(facts);
     if (transport !== undefined) {
       const d = transportDiagnosis(transport, facts, ctx.state, 'the EKS Pod Identity agent');
@@ -94,7 +96,7 @@ async function fromPodIdentityAgent(ctx: CheckContext): Promise<Obtained> {
     return fail('sts', 'pod_identity_error', `the EKS Pod Identity agent at ${uri} refused credentials: ${facts.message}`, [
       'Check that the eks-pod-identity-agent add-on runs on this node (kubectl -n kube-system get ds eks-pod-identity-agent),',
       'that a pod identity association exists for this namespace and service account:',
-      `  aws eks list-pod-identity-associations --cluster-name <CLUSTER> --namespace ${ctx.state.claims?.namespace ?? '<NAMESPACE>'} --service-account ${ctx.state.claims?.serviceAccount ?? '<SERVICE_ACCOUNT>'}`,
+      `  ${shellCommand('aws', 'eks', 'list-pod-identity-associations', '--cluster-name', '<CLUSTER>', '--namespace', shaped(ctx.state.claims?.namespace, NAMESPACE_SHAPE, '<NAMESPACE>'), '--service-account', shaped(ctx.state.claims?.serviceAccount, SERVICE_ACCOUNT_SHAPE, '<SERVICE_ACCOUNT>'))}`,
       "and that the role's trust policy allows pods.eks.amazonaws.com to sts:AssumeRole and sts:TagSession.",
     ].join('\n'));
   }

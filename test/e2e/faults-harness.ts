@@ -66,6 +66,8 @@ const KEEP_BODY_BYTES = 256 * 1024;
 export class HttpTap {
   readonly exchanges: Exchange[] = [];
   hang = false;
+  /** Hang only the requests this picks (e.g. one caller's AssumeRoleWithWebIdentity), on top of `hang`. */
+  hangWhen: ((ex: Exchange) => boolean) | undefined;
   holdMs = 0;
   maxInFlight = 0;
   private inFlight = 0;
@@ -158,7 +160,7 @@ export class HttpTap {
       const body = Buffer.concat(chunks);
       ex.requestBody = body.subarray(0, KEEP_BODY_BYTES).toString('utf8');
       ex.action ||= new URLSearchParams(ex.requestBody).get('Action') ?? s3Operation(ex.method, ex.path);
-      if (this.hang) return;
+      if (this.hang || this.hangWhen?.(ex)) return;
       const forward = (): void => {
         if (ex.outcome !== undefined) return;
         upstreamReq = request({ host: this.upstream.hostname, port: this.upstream.port, method: req.method, path: req.url, headers: req.headers, agent: false }, (answer) => {

@@ -29,7 +29,7 @@ const EXPECTED = {
   audience: 'an audience of 1-256 printable characters without spaces, e.g. sts.amazonaws.com',
   logLevel: 'one of debug, info, warn, error',
   status: 'true or false (also 1/0, yes/no)',
-  podName: 'a pod name of 1-253 printable characters without "/" or spaces',
+  podName: 'a pod name of 1-253 printable characters without "/" or spaces, other than "." and ".."',
   namespace: 'a Kubernetes namespace: 1-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit',
 };
 
@@ -283,7 +283,7 @@ describe('pod name, namespace and S3 key', () => {
   const keys: Array<[string, Env, string[], { bucket: string; prefix: string; key: string }]> = [
     ['the default prefix', { IRSA_PROBE_S3_BUCKET: 'probe-bucket', POD_NAME: 'api-0' }, [], { bucket: 'probe-bucket', prefix: 'irsa-probe/', key: 'irsa-probe/api-0' }],
     ['a custom prefix', { IRSA_PROBE_S3_BUCKET: 'probe-bucket', IRSA_PROBE_S3_PREFIX: 'team/health/' }, ['--pod-name', 'web-1'], { bucket: 'probe-bucket', prefix: 'team/health/', key: 'team/health/web-1' }],
-    ['an empty prefix', { HOSTNAME: 'node-pod' }, ['--s3-bucket', 'probe-bucket', '--s3-prefix='], { bucket: 'probe-bucket', prefix: '', key: 'node-pod' }],
+    ['an empty prefix (taken as the default, never the bucket root)', { HOSTNAME: 'node-pod' }, ['--s3-bucket', 'probe-bucket', '--s3-prefix='], { bucket: 'probe-bucket', prefix: 'irsa-probe/', key: 'irsa-probe/node-pod' }],
     ['a prefix without a slash', {}, ['--s3-bucket=probe-bucket', '--s3-prefix', 'probe-'], { bucket: 'probe-bucket', prefix: 'probe-', key: 'probe-irsa-probe' }],
   ];
   for (const [what, env, argv, s3] of keys) {

@@ -46,12 +46,23 @@ describe('s3 check', () => {
     ['a missing bucket', new NoSuchBucket({ message: 'The specified bucket does not exist', $metadata: { httpStatusCode: 404 } }), 's3_no_bucket', /create-bucket --bucket team-bucket/],
     ['a server error', new S3ServiceException({ name: 'InternalError', $fault: 'server', message: 'We encountered an internal error', $metadata: { httpStatusCode: 500 } }), 's3_error', /AWS_ENDPOINT_URL_S3/],
   ];
+  // 403s that no policy change fixes: told apart from AccessDenied, never given an IAM policy fix.
+  const signing: Array<[string, RegExp]> = [
+    ['SignatureDoesNotMatch', /AWS_ENDPOINT_URL_S3[\s\S]*proxy/],
+    ['RequestTimeTooSkewed', /time synchronisation/],
+    ['InvalidAccessKeyId', /partition/],
+    ['ExpiredToken', /assumes the role again/],
+  ];
+  for (const [name, fix] of signing) {
+    errors.push([`403 ${name}`, new S3ServiceException({ name, $fault: 'client', message: `${name} said S3`, $metadata: { httpStatusCode: 403 } }), 's3_error', fix]);
+  }
   for (const [what, error, reason, fix] of errors) {
     test(`maps ${what} to ${reason}`, async () => {
       s3.on(PutObjectCommand).rejects(error);
       const v = await s3Check(ctx());
       assert.equal(v.reason, reason);
       assert.match(v.findings?.at(-1)?.fix ?? '', fix);
+      if (reason !== 's3_access_denied') assert.doesNotMatch(v.findings?.at(-1)?.fix ?? '', /permissions policy|"Effect"/, 'no IAM policy fix for a failure no policy fixes');
     });
   }
 });
