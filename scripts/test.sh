@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The test suite (`npm test`, after the build): unit tests in parallel, then the
-# end-to-end tests (real processes on loopback) one file at a time, each
-# runner's own summary, then one closing line for both:
+# The test suite (`npm test`, after the build), in three runs of Node's test runner:
+#   1. unit tests, several files at a time;
+#   2. end-to-end tests (real processes on loopback against the sandbox), a few
+#      files at a time: they mostly wait on timers and sockets, and each starts
+#      its own sandbox and probes on ports of their own;
+#   3. the soak, alone, since it measures the event loop of a busy process.
+# Each run prints its own summary; one closing line counts all three:
 #   tests: N passed, N failed
 # Only *.test.js files run: helper modules under dist/test/ are never counted as tests.
 set -uo pipefail
@@ -11,17 +15,27 @@ trap 'rm -rf "$logs"' EXIT
 
 shopt -s nullglob
 unit=(dist/test/unit/*.test.js)
-e2e=(dist/test/e2e/*.test.js)
+soak=(dist/test/e2e/soak*.test.js)
+e2e=()
+for f in dist/test/e2e/*.test.js; do
+  case "$f" in dist/test/e2e/soak*) ;; *) e2e+=("$f") ;; esac
+done
 if [ "${#unit[@]}" -eq 0 ] || [ "${#e2e[@]}" -eq 0 ]; then
   echo "no compiled tests under dist/test/: run 'npm run build' first" >&2
   exit 2
 fi
 
-node --test "${unit[@]}" 2>&1 | tee "$logs/unit"
-unit_rc=${PIPESTATUS[0]}
-node --test --test-concurrency=1 "${e2e[@]}" 2>&1 | tee "$logs/e2e"
-e2e_rc=${PIPESTATUS[0]}
+rc=0
+run() {
+  local name=$1; shift
+  printf '\n== %s\n' "$name"
+  node --test "$@" 2>&1 | tee "$logs/$name"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+}
+run unit --test-concurrency=4 "${unit[@]}"
+run e2e --test-concurrency=4 "${e2e[@]}"
+[ "${#soak[@]}" -eq 0 ] || run soak --test-concurrency=1 "${soak[@]}"
 
-count() { awk -v key="$1" '$1 == "#" && $2 == key { n += $3 } END { print n + 0 }' "$logs/unit" "$logs/e2e"; }
+count() { cat "$logs"/* | awk -v key="$1" '$1 == "#" && $2 == key { n += $3 } END { print n + 0 }'; }
 printf '\ntests: %s passed, %s failed\n' "$(count pass)" "$(count fail)"
-[ "$unit_rc" -eq 0 ] && [ "$e2e_rc" -eq 0 ]
+exit "$rc"
