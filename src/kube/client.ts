@@ -87,6 +87,7 @@ function settle(status: number, text: string, what: string, resolve: (o: KubeObj
   const object = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   if (status >= 200 && status < 300) return resolve(object);
   const reason = typeof object.reason === 'string' ? object.reason : `HTTP${status}`;
-  const message = typeof object.message === 'string' ? object.message.slice(0, 300) : `HTTP ${status}`;
+  // The server's text reaches logs and /status: control characters out, length bounded.
+  const message = typeof object.message === 'string' ? object.message.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 300) : `HTTP ${status}`;
   reject(new KubeApiError(status, reason, `${what}: ${message}`));
 }

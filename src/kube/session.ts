@@ -1,0 +1,90 @@
+/**
+ * The probe's read-only window on its own pod: the connection (loaded only
+ * when KUBECONFIG or KUBERNETES_SERVICE_HOST is set), the pod and its owner
+ * chain (read once: a pod's spec and owners do not change), and the
+ * ServiceAccount (read every cycle, to see its annotation change).
+ */
+import type { KubeAccess } from './access.js';
+import type { KubeClient } from './client.js';
+import { controllerOf, podView, serviceAccountView, type PodView, type ServiceAccountView, type Workload } from './view.js';
+
+export interface KubeTarget {
+  readonly podName: string;
+  /** From POD_NAMESPACE / IRSA_PROBE_NAMESPACE; else the configuration's namespace. */
+  readonly namespace?: string;
+}
+
+export interface KubeSnapshot {
+  readonly pod: PodView;
+  readonly serviceAccount: ServiceAccountView;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const APPS = '/apis/apps/v1/namespaces';
+const enc = encodeURIComponent;
+
+export class KubeSession {
+  private client?: Promise<{ client: KubeClient; namespace: string }>;
+  private pod?: PodView;
+
+  constructor(
+    private readonly env: Env,
+    private readonly target: KubeTarget,
+    private readonly inClusterDir?: string,
+  ) {}
+
+  /** Whether anything points at a cluster; when not, nothing is loaded. */
+  get configured(): boolean {
+    return Boolean(this.env.KUBECONFIG || this.env.KUBERNETES_SERVICE_HOST);
+  }
+
+  /** The pod read by an earlier cycle, if any (for Events). */
+  get knownPod(): PodView | undefined {
+    return this.pod;
+  }
+
+  async connection(): Promise<{ client: KubeClient; namespace: string }> {
+    this.client ??= this.connect();
+    return this.client;
+  }
+
+  private async connect(): Promise<{ client: KubeClient; namespace: string }> {
+    const [{ loadKubeAccess }, { KubeClient }] = await Promise.all([import('./access.js'), import('./client.js')]);
+    const access: KubeAccess = await loadKubeAccess(this.env, this.inClusterDir).catch((error: unknown) => {
+      this.client = undefined;
+      throw error;
+    });
+    return { client: new KubeClient(access), namespace: this.target.namespace ?? access.namespace ?? 'default' };
+  }
+
+  async read(signal: AbortSignal): Promise<KubeSnapshot> {
+    const { client, namespace } = await this.connection();
+    const ns = enc(namespace);
+    this.pod ??= await this.readPod(client, ns, signal);
+    const sa = await client.get(`/api/v1/namespaces/${ns}/serviceaccounts/${enc(this.pod.serviceAccount)}`, signal);
+    return { pod: this.pod, serviceAccount: serviceAccountView(sa) };
+  }
+
+  private async readPod(client: KubeClient, ns: string, signal: AbortSignal): Promise<PodView> {
+    const pod = await client.get(`/api/v1/namespaces/${ns}/pods/${enc(this.target.podName)}`, signal);
+    return podView(pod, await this.ownerChain(client, ns, pod, signal));
+  }
+
+  /** Pod → ReplicaSet → Deployment, or the StatefulSet/DaemonSet/Job that owns the pod. */
+  private async ownerChain(client: KubeClient, ns: string, pod: Readonly<Record<string, unknown>>, signal: AbortSignal): Promise<Workload> {
+    const owner = controllerOf(pod);
+    const self = { kind: 'pod', name: String((pod.metadata as { name?: unknown })?.name ?? this.target.podName) };
+    if (owner === undefined) return self;
+    if (owner.kind !== 'ReplicaSet') return { kind: owner.kind.toLowerCase(), name: owner.name };
+    const rs = await client.get(`${APPS}/${ns}/replicasets/${enc(owner.name)}`, signal);
+    const top = controllerOf(rs);
+    if (top?.kind !== 'Deployment') return { kind: 'replicaset', name: owner.name };
+    await client.get(`${APPS}/${ns}/deployments/${enc(top.name)}`, signal);
+    return { kind: 'deployment', name: top.name };
+  }
+
+  close(): void {
+    void this.client?.then((c) => c.client.close(), () => undefined);
+  }
+}
