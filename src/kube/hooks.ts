@@ -1,6 +1,7 @@
 /**
  * What the serve runtime does with the Kubernetes view after each cycle:
- * says once (per cause) why the view is off, and records an Event on the pod
+ * says once (per cause) why the view is off when the pod points at a cluster
+ * (KUBECONFIG or KUBERNETES_SERVICE_HOST), and records an Event on the pod
  * for each readiness transition. Never throws and never waits: an API error
  * is logged once per cause, and the next cycle goes on.
  */
@@ -22,7 +23,8 @@ export function kubeHooks(session: KubeSession, log: Logger, timeoutMs: number, 
     afterCycle(report, transition) {
       const view = report.checks.find((c) => c.name === 'k8s');
       const state = view === undefined ? undefined : view.status === 'pass' ? 'on' : view.message;
-      if (state !== undefined && state !== viewState) {
+      // Outside a cluster nobody asked for the view: /status and `check` say why it is off.
+      if (state !== undefined && state !== viewState && session.configured) {
         if (state === 'on') log.info('Kubernetes view on', { source: view?.message });
         else log.info(state.replace(/^skipped: /, ''));
         viewState = state;
