@@ -43,6 +43,7 @@ export class Probe {
     const started = this.now();
     const cycle: CycleScratch = {};
     const results: CheckResult[] = [];
+    this.options.kube?.prefetch(this.options.config.timeoutMs);
     try {
       for (const entry of this.checks) {
         const blocked = this.blockedBy(entry, results);

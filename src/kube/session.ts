@@ -27,6 +27,7 @@ const enc = encodeURIComponent;
 export class KubeSession {
   private client?: Promise<{ client: KubeClient; namespace: string }>;
   private pod?: PodView;
+  private pending?: Promise<KubeSnapshot>;
 
   constructor(
     private readonly env: Env,
@@ -58,7 +59,24 @@ export class KubeSession {
     return { client: new KubeClient(access), namespace: this.target.namespace ?? access.namespace ?? 'default' };
   }
 
-  async read(signal: AbortSignal): Promise<KubeSnapshot> {
+  /**
+   * Starts this cycle's read now, so it overlaps the AWS checks instead of
+   * adding to the cycle; the k8s check picks it up with read().
+   */
+  prefetch(timeoutMs: number): void {
+    if (!this.configured || this.pending !== undefined) return;
+    this.pending = this.readNow(AbortSignal.timeout(timeoutMs));
+    this.pending.catch(() => undefined);
+  }
+
+  /** The prefetched read if one is under way, else a new one. */
+  read(signal: AbortSignal): Promise<KubeSnapshot> {
+    const pending = this.pending;
+    this.pending = undefined;
+    return pending ?? this.readNow(signal);
+  }
+
+  private async readNow(signal: AbortSignal): Promise<KubeSnapshot> {
     const { client, namespace } = await this.connection();
     const ns = enc(namespace);
     this.pod ??= await this.readPod(client, ns, signal);
