@@ -9,9 +9,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { closeServer, guarded, listen, LOOPBACK, readBody, requestUrl, sendJson } from './http-util.js';
 import { coreVersions, findType, groupList, resourceList, version, type ResourceType } from './kube-discovery.js';
-import { type KubeObject } from './kube-objects.js';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { serviceAccount, workload, type KubeObject, type PodFacts } from './kube-objects.js';
 import { KubeStore, selectorMatches, StoreError } from './kube-store.js';
-import { makeServingCert } from './kube-tls.js';
+import { makeServingCert, writeKubeconfig } from './kube-tls.js';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -172,4 +174,18 @@ function verbOf(method: string, t: Target): string | undefined {
   if (method === 'POST' && !named) return 'create';
   if (method === 'PATCH' && named) return 'patch';
   return undefined;
+}
+
+/** The API server holding the pod, its ServiceAccount and owners, and the two kubeconfigs in `dir`. */
+export async function startKubeApi(facts: PodFacts, issuerUrl: string, dir: string): Promise<{ api: KubeApiEmulator; kubeconfig: string; adminKubeconfig: string }> {
+  const { deployment, replicaSet, pod } = workload(facts);
+  const podUser = `system:serviceaccount:${facts.namespace}:${facts.serviceAccount}`;
+  const api = await KubeApiEmulator.start({ namespace: facts.namespace, podUser, issuerUrl, objects: [serviceAccount(facts), deployment, replicaSet, pod] });
+  await mkdir(dir, { recursive: true });
+  const kubeconfig = join(dir, 'kubeconfig');
+  const adminKubeconfig = join(dir, 'admin.kubeconfig');
+  const common = { server: api.url, caPem: api.caPem, namespace: facts.namespace };
+  await writeKubeconfig(kubeconfig, { ...common, token: api.podToken, user: podUser });
+  await writeKubeconfig(adminKubeconfig, { ...common, token: api.adminToken, user: 'sandbox-admin' });
+  return { api, kubeconfig, adminKubeconfig };
 }

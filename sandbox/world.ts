@@ -15,9 +15,7 @@ import * as D from './defaults.js';
 import { writeEnvFile, envFor } from './env-file.js';
 import { NO_FAULTS, parseFaults, type Faults } from './faults.js';
 import { ImdsEmulator } from './imds.js';
-import { KubeApiEmulator } from './kube-api.js';
-import { serviceAccount, workload } from './kube-objects.js';
-import { writeKubeconfig } from './kube-tls.js';
+import { startKubeApi, type KubeApiEmulator } from './kube-api.js';
 import { OidcIssuer, type ServiceAccountIdentity } from './issuer.js';
 import { PodIdentityAgent } from './pod-identity.js';
 import { Projection, refreshAt } from './projection.js';
@@ -262,17 +260,11 @@ class SandboxWorld implements World {
       podIdentityUrl: this.podIdentityUrl,
       createdAt: new Date(),
     };
-    const { deployment, replicaSet, pod } = workload(facts);
-    const podUser = `system:serviceaccount:${facts.namespace}:${facts.serviceAccount}`;
-    this.kube = await KubeApiEmulator.start({ namespace: facts.namespace, podUser, issuerUrl: this.issuer.url, objects: [serviceAccount(facts), deployment, replicaSet, pod] });
+    const started = await startKubeApi(facts, this.issuer.url, join(this.dir, 'kube'));
+    this.kube = started.api;
     this.closers.push(() => this.kube.close());
-    const kubeDir = join(this.dir, 'kube');
-    await mkdir(kubeDir, { recursive: true });
-    this.kubeconfig = join(kubeDir, 'kubeconfig');
-    this.adminKubeconfig = join(kubeDir, 'admin.kubeconfig');
-    const common = { server: this.kube.url, caPem: this.kube.caPem, namespace: facts.namespace };
-    await writeKubeconfig(this.kubeconfig, { ...common, token: this.kube.podToken, user: podUser });
-    await writeKubeconfig(this.adminKubeconfig, { ...common, token: this.kube.adminToken, user: 'sandbox-admin' });
+    this.kubeconfig = started.kubeconfig;
+    this.adminKubeconfig = started.adminKubeconfig;
   }
 
   setKubeRbac(granted: boolean): void {
