@@ -72,7 +72,7 @@ export class Probe {
     const namespace = claims?.namespace ?? kube?.pod.namespace ?? config.namespace;
     const serviceAccount = claims?.serviceAccount ?? kube?.pod.serviceAccount;
     const roleArn = config.expectedRoleArn ?? config.aws.roleArn ?? kube?.serviceAccount.roleArn;
-    return { namespace, serviceAccount, workload: kube?.pod.workload, issuerUrl: claims?.iss, roleArn };
+    return { namespace, serviceAccount, workload: kube?.pod.workload, issuerUrl: claims?.iss ?? kube?.issuer, roleArn };
   }
 
   private facts(): CycleFacts {

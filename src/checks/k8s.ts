@@ -19,7 +19,8 @@ export async function k8sCheck(ctx: CheckContext): Promise<Verdict> {
   try {
     snapshot = await kube.read(ctx.signal);
   } catch (error) {
-    return skip(`Kubernetes view off: ${whyOff(error, ctx)}`);
+    // Paths and server text are untrusted: no control characters reach a log or a terminal.
+    return skip(`Kubernetes view off: ${whyOff(error, ctx).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')}`);
   }
   ctx.state.kube = snapshot;
   const token = ctx.earlier?.find((r) => r.name === 'token');

@@ -4,6 +4,7 @@
  * chain (read once: a pod's spec and owners do not change), and the
  * ServiceAccount (read every cycle, to see its annotation change).
  */
+import { decodeToken, readTokenFile } from '../token-file.js';
 import type { KubeAccess } from './access.js';
 import type { KubeClient } from './client.js';
 import { controllerOf, podView, serviceAccountView, type PodView, type ServiceAccountView, type Workload } from './view.js';
@@ -17,6 +18,8 @@ export interface KubeTarget {
 export interface KubeSnapshot {
   readonly pod: PodView;
   readonly serviceAccount: ServiceAccountView;
+  /** The cluster's OIDC issuer, from the in-cluster service-account token's claims. */
+  readonly issuer?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -25,7 +28,7 @@ const APPS = '/apis/apps/v1/namespaces';
 const enc = encodeURIComponent;
 
 export class KubeSession {
-  private client?: Promise<{ client: KubeClient; namespace: string }>;
+  private client?: Promise<{ client: KubeClient; namespace: string; issuer?: string }>;
   private pod?: PodView;
   private pending?: Promise<KubeSnapshot>;
 
@@ -45,18 +48,19 @@ export class KubeSession {
     return this.pod;
   }
 
-  async connection(): Promise<{ client: KubeClient; namespace: string }> {
+  async connection(): Promise<{ client: KubeClient; namespace: string; issuer?: string }> {
     this.client ??= this.connect();
     return this.client;
   }
 
-  private async connect(): Promise<{ client: KubeClient; namespace: string }> {
+  private async connect(): Promise<{ client: KubeClient; namespace: string; issuer?: string }> {
     const [{ loadKubeAccess }, { KubeClient }] = await Promise.all([import('./access.js'), import('./client.js')]);
     const access: KubeAccess = await loadKubeAccess(this.env, this.inClusterDir).catch((error: unknown) => {
       this.client = undefined;
       throw error;
     });
-    return { client: new KubeClient(access), namespace: this.target.namespace ?? access.namespace ?? 'default' };
+    const issuer = access.tokenFile ? await issuerOf(access.tokenFile) : undefined;
+    return { client: new KubeClient(access), namespace: this.target.namespace ?? access.namespace ?? 'default', ...(issuer ? { issuer } : {}) };
   }
 
   /**
@@ -77,11 +81,11 @@ export class KubeSession {
   }
 
   private async readNow(signal: AbortSignal): Promise<KubeSnapshot> {
-    const { client, namespace } = await this.connection();
+    const { client, namespace, issuer } = await this.connection();
     const ns = enc(namespace);
     this.pod ??= await this.readPod(client, ns, signal);
     const sa = await client.get(`/api/v1/namespaces/${ns}/serviceaccounts/${enc(this.pod.serviceAccount)}`, signal);
-    return { pod: this.pod, serviceAccount: serviceAccountView(sa) };
+    return { pod: this.pod, serviceAccount: serviceAccountView(sa), ...(issuer ? { issuer } : {}) };
   }
 
   private async readPod(client: KubeClient, ns: string, signal: AbortSignal): Promise<PodView> {
@@ -104,5 +108,14 @@ export class KubeSession {
 
   close(): void {
     void this.client?.then((c) => c.client.close(), () => undefined);
+  }
+}
+
+/** The `iss` claim of the pod's default service-account token: the cluster's OIDC issuer. The token itself is not kept. */
+export async function issuerOf(tokenFile: string): Promise<string | undefined> {
+  try {
+    return decodeToken((await readTokenFile(tokenFile)).text).iss;
+  } catch {
+    return undefined;
   }
 }

@@ -16,6 +16,13 @@ describe('k8s check', () => {
     assert.equal(verdict.message, 'Kubernetes view off: not in a cluster (neither KUBECONFIG nor KUBERNETES_SERVICE_HOST is set)');
   });
 
+  it('a hostile KUBECONFIG path reaches the message without its control characters', async () => {
+    const ctx = { ...contextFor({ IRSA_PROBE_POD_NAME: 'p' }), kube: new KubeSession({ KUBECONFIG: '/tmp/x\n\u001b[31mFAKE' }, { podName: 'p' }) };
+    const verdict = await k8sCheck(ctx);
+    assert.equal(verdict.status, 'skip');
+    assert.match(verdict.message, /^Kubernetes view off: cannot read KUBECONFIG=\/tmp\/x  \[31mFAKE: ENOENT$/);
+  });
+
   it('an unreachable API server: skipped, and the cycle stays ok', async () => {
     const config = configFrom({ IRSA_PROBE_POD_NAME: 'p', IRSA_PROBE_EXPECTED_ROLE_ARN: 'arn:aws:iam::111122223333:role/x' });
     const k8s = CHECKS.find((c) => c.name === 'k8s')!;

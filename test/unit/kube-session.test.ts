@@ -17,7 +17,8 @@ import { whyOff } from '../../src/checks/k8s.js';
 import type { Config } from '../../src/config.js';
 import { loadKubeAccess } from '../../src/kube/access.js';
 import { eventFor, EventRecorder } from '../../src/kube/events.js';
-import { KubeSession } from '../../src/kube/session.js';
+import { issuerOf, KubeSession } from '../../src/kube/session.js';
+import { ISSUER, mintToken } from '../helpers/tokens.js';
 import type { Report } from '../../src/types.js';
 import { ROOT } from './k8s-support.js';
 
@@ -55,6 +56,13 @@ describe('access', () => {
     const access = await loadKubeAccess({ KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '6443' }, dir);
     assert.deepEqual({ ...access, ca: access.ca === api.caPem }, { server: 'https://[fd00::1]:6443', ca: true, tokenFile: join(dir, 'token'), namespace: 'payments', source: 'in-cluster' });
     await assert.rejects(loadKubeAccess({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, join(dir, 'none')), /automountServiceAccountToken/);
+  });
+
+  it("in-cluster, the default service-account token's iss names the cluster issuer; anything else names nothing", async () => {
+    await writeFile(join(dir, 'token'), await mintToken());
+    assert.equal(await issuerOf(join(dir, 'token')), ISSUER);
+    await writeFile(join(dir, 'token'), 'not-a-jwt');
+    assert.equal(await issuerOf(join(dir, 'token')), undefined);
   });
 
   it('says why, in one line, when there is nothing usable', async () => {
