@@ -24,7 +24,9 @@ export function wireProbe(config: Config, opts: { deps?: ProbeDeps; now?: () => 
   const mechanism = detectMechanism(config.aws);
   // Shown in /status, the info metric, causes and logs: no userinfo or query from AWS_ENDPOINT_URL*.
   const stsEndpoint = redactUrl(stsEndpointFor(config.aws.region, config.aws.endpointUrlSts, config.aws.endpointUrl));
-  const kube = new KubeSession(opts.env ?? process.env, { podName: config.podName, ...(config.namespace ? { namespace: config.namespace } : {}) });
+  // Injected (fake) deps mean a test: it reaches a cluster only when it passes env itself.
+  const env = opts.env ?? (opts.deps ? {} : process.env);
+  const kube = new KubeSession(env, { podName: config.podName, ...(config.namespace ? { namespace: config.namespace } : {}) });
   const probe = new Probe({
     config,
     mechanism,
