@@ -25,17 +25,21 @@ export interface KubeSnapshot {
 type Env = Readonly<Record<string, string | undefined>>;
 
 const APPS = '/apis/apps/v1/namespaces';
+/** The ServiceAccount is read at most this often, whatever the interval: bounded API load. */
+export const SA_REFRESH_MS = 1000;
 const enc = encodeURIComponent;
 
 export class KubeSession {
   private client?: Promise<{ client: KubeClient; namespace: string; issuer?: string }>;
   private pod?: PodView;
   private pending?: Promise<KubeSnapshot>;
+  private sa?: { view: ServiceAccountView; at: number };
 
   constructor(
     private readonly env: Env,
     private readonly target: KubeTarget,
     private readonly inClusterDir?: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Whether anything points at a cluster; when not, nothing is loaded. */
@@ -84,8 +88,12 @@ export class KubeSession {
     const { client, namespace, issuer } = await this.connection();
     const ns = enc(namespace);
     this.pod ??= await this.readPod(client, ns, signal);
-    const sa = await client.get(`/api/v1/namespaces/${ns}/serviceaccounts/${enc(this.pod.serviceAccount)}`, signal);
-    return { pod: this.pod, serviceAccount: serviceAccountView(sa), ...(issuer ? { issuer } : {}) };
+    if (this.sa === undefined || this.now() - this.sa.at >= SA_REFRESH_MS) {
+      const at = this.now();
+      const sa = await client.get(`/api/v1/namespaces/${ns}/serviceaccounts/${enc(this.pod.serviceAccount)}`, signal);
+      this.sa = { view: serviceAccountView(sa), at };
+    }
+    return { pod: this.pod, serviceAccount: this.sa.view, ...(issuer ? { issuer } : {}) };
   }
 
   private async readPod(client: KubeClient, ns: string, signal: AbortSignal): Promise<PodView> {

@@ -92,6 +92,23 @@ describe('session', () => {
     }
   });
 
+  it('reads the ServiceAccount again each cycle, but at most once a second (bounded API load at any interval)', async () => {
+    let now = 1_000_000;
+    const session = new KubeSession({ KUBECONFIG: kubeconfig }, { podName: 'demo-pod-0' }, undefined, () => now);
+    const sa = findType('', 'v1', 'serviceaccounts')!;
+    try {
+      assert.equal((await session.read(signal())).serviceAccount.roleArn, FACTS.roleArn);
+      api.store.patch(sa, 'default', 'demo', { metadata: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/next' } } }, 'test');
+      now += 999;
+      assert.equal((await session.read(signal())).serviceAccount.roleArn, FACTS.roleArn);
+      now += 1;
+      assert.equal((await session.read(signal())).serviceAccount.roleArn, 'arn:aws:iam::111122223333:role/next');
+    } finally {
+      api.store.patch(sa, 'default', 'demo', { metadata: { annotations: { 'eks.amazonaws.com/role-arn': FACTS.roleArn } } }, 'test');
+      session.close();
+    }
+  });
+
   it('without the Role: 403, and the reason names the RBAC to apply', async () => {
     api.rbac = false;
     const session = new KubeSession({ KUBECONFIG: kubeconfig }, { podName: 'demo-pod-0' });
