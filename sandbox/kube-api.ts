@@ -13,6 +13,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serviceAccount, workload, type KubeObject, type PodFacts } from './kube-objects.js';
 import { KubeStore, selectorMatches, StoreError } from './kube-store.js';
+import { table, wantsTable } from './kube-table.js';
 import { makeServingCert, writeKubeconfig } from './kube-tls.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -98,7 +99,9 @@ export class KubeApiEmulator {
     if (verb === undefined) return this.status(res, 405, 'MethodNotAllowed', `${req.method} is not supported on ${path}`);
     if (user === 'pod' && !this.allowed(verb, target)) return this.forbidden(res, verb, target);
     try {
-      sendJson(res, verb === 'create' ? 201 : 200, this.act(verb, target, url, body.bytes));
+      const answer = this.act(verb, target, url, body.bytes);
+      const printed = wantsTable(req.headers.accept) && (verb === 'get' || verb === 'list') ? this.printed(target, answer) : undefined;
+      sendJson(res, verb === 'create' ? 201 : 200, printed ?? answer);
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       this.status(res, error.code, error.reason, error.message);
@@ -138,6 +141,12 @@ export class KubeApiEmulator {
       default:
         return this.store.patch(t.type, t.namespace!, t.name!, parseJson(body), url.searchParams.get('fieldManager') ?? 'unknown');
     }
+  }
+
+  /** A Table of the object or list, for the kinds that have columns. */
+  private printed(t: Target, answer: unknown): object | undefined {
+    const items = t.name === undefined ? (answer as { items: KubeObject[] }).items : [answer as KubeObject];
+    return table(t.type.kind, items, this.store.resourceVersion());
   }
 
   private list(t: Target, url: URL): object {

@@ -74,7 +74,7 @@ describe('the sandbox API emulator answers the real kubectl', () => {
   after(async () => world.stop());
 
   test('get pod, get sa -o jsonpath, annotate --overwrite, describe pod', async () => {
-    assert.match(await kubectl(world, 'get', 'pod'), /^NAME\s.*\ndemo-pod-0\s/);
+    assert.match(await kubectl(world, 'get', 'pod'), /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\ndemo-pod-0\s+2\/2\s+Running\s+0\s/);
     assert.equal(await kubectl(world, 'get', 'sa', 'irsa-probe-demo', '-o', 'jsonpath={.metadata.annotations.eks\\.amazonaws\\.com/role-arn}'), world.roleArn);
     assert.match(await kubectl(world, 'annotate', 'sa', 'irsa-probe-demo', `eks.amazonaws.com/role-arn=${world.roleArn}`, '--overwrite'), /annotated/);
     const described = await kubectl(world, 'describe', 'pod', 'demo-pod-0');
@@ -132,6 +132,7 @@ describe('serve with the Kubernetes view (healthy world)', () => {
     const notReady = events.find((e) => e.reason === 'IrsaProbeNotReady')!;
     assert.equal(notReady.type, 'Warning');
     assert.match(notReady.message, /check sts failed: trust_policy_mismatch/);
+    assert.match(await kubectl(world, 'get', 'events', '--field-selector', 'involvedObject.name=demo-pod-0'), /Warning\s+IrsaProbeNotReady\s+pod\/demo-pod-0\s+check sts failed: trust_policy_mismatch/);
     await world.setScenario('healthy');
     await probe!.waitFor('/readyz', (r) => r.status === 200, 30_000);
     const described = await until('IrsaProbeReady in describe', async () => {

@@ -171,3 +171,11 @@ describe('the Role of k8s/base/rbac.yaml', () => {
     assert.ok(docs.every((d) => d.kind !== 'ClusterRole' && d.kind !== 'ClusterRoleBinding'));
   });
 });
+
+describe('server-side printing (what kubectl get shows)', () => {
+  it('ages as kubectl abbreviates them', async () => {
+    const { age } = await import('../../sandbox/kube-table.js');
+    const now = Date.parse('2026-03-04T00:00:00Z');
+    assert.deepEqual(['2026-03-03T23:59:15Z', '2026-03-03T23:48:00Z', '2026-03-03T19:00:00Z', '2026-03-01T00:00:00Z'].map((t) => age(t, now)), ['45s', '12m', '5h', '3d']);
+  });
+});
