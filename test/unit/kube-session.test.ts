@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { KubeApiEmulator, PROBE_RULES } from '../../sandbox/kube-api.js';
 import { findType } from '../../sandbox/kube-discovery.js';
+import { age } from '../../sandbox/kube-table.js';
 import { serviceAccount, workload, type PodFacts } from '../../sandbox/kube-objects.js';
 import { writeKubeconfig } from '../../sandbox/kube-tls.js';
 import { whyOff } from '../../src/checks/k8s.js';
@@ -173,8 +174,7 @@ describe('the Role of k8s/base/rbac.yaml', () => {
 });
 
 describe('server-side printing (what kubectl get shows)', () => {
-  it('ages as kubectl abbreviates them', async () => {
-    const { age } = await import('../../sandbox/kube-table.js');
+  it('ages as kubectl abbreviates them', () => {
     const now = Date.parse('2026-03-04T00:00:00Z');
     assert.deepEqual(['2026-03-03T23:59:15Z', '2026-03-03T23:48:00Z', '2026-03-03T19:00:00Z', '2026-03-01T00:00:00Z'].map((t) => age(t, now)), ['45s', '12m', '5h', '3d']);
   });
