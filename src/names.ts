@@ -7,6 +7,7 @@
  * unquoted in a shell command and inside a JSON policy alike; otherwise the
  * placeholder stays.
  */
+import { NAMESPACE_SHAPE, SERVICE_ACCOUNT_SHAPE } from './shell.js';
 import type { Finding } from './types.js';
 
 export interface KnownNames {
@@ -19,13 +20,12 @@ export interface KnownNames {
   readonly roleArn?: string;
 }
 
-const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
 const ISSUER = /^https:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~-]+)*$/;
 const RESTARTABLE = new Set(['deployment', 'statefulset', 'daemonset']);
 
-function name(value: string | undefined): string | undefined {
-  return value !== undefined && K8S_NAME.test(value) ? value : undefined;
+function name(value: string | undefined, shape = SERVICE_ACCOUNT_SHAPE): string | undefined {
+  return value !== undefined && shape.test(value) ? value : undefined;
 }
 
 /** Placeholder → value, for the values that are known and well formed. */
@@ -33,7 +33,7 @@ function table(n: KnownNames): Array<[string, string]> {
   const out: Array<[string, string | undefined]> = [];
   const workload = n.workload && name(n.workload.name) && RESTARTABLE.has(n.workload.kind) ? n.workload : undefined;
   if (workload) out.push(['deployment/<DEPLOYMENT>', `${workload.kind}/${workload.name}`], ['<DEPLOYMENT>', workload.name]);
-  out.push(['<NAMESPACE>', name(n.namespace)], ['<SERVICE_ACCOUNT>', name(n.serviceAccount)]);
+  out.push(['<NAMESPACE>', name(n.namespace, NAMESPACE_SHAPE)], ['<SERVICE_ACCOUNT>', name(n.serviceAccount)]);
   if (n.issuerUrl && ISSUER.test(n.issuerUrl)) out.push(['<ISSUER_URL>', n.issuerUrl], ['<ISSUER_HOST_AND_PATH>', n.issuerUrl.slice('https://'.length)]);
   const role = n.roleArn ? ROLE_ARN.exec(n.roleArn) : null;
   if (role) out.push(['<ROLE_ARN>', n.roleArn!], ['<ACCOUNT_ID>', role[1]!], ['<ROLE_NAME>', role[2]!]);

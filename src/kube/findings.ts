@@ -5,7 +5,7 @@
  * unusable token comes from (the projected volume, fsGroup/runAsUser).
  */
 import type { Finding, Mechanism, Reason } from '../types.js';
-import { shellLine } from '../shell-word.js';
+import { shellCommand } from '../shell.js';
 import { ROLE_ARN_ANNOTATION, type PodView, type ServiceAccountView } from './view.js';
 
 export interface PodFacts {
@@ -28,13 +28,13 @@ function finding(reason: Finding['reason'], cause: string, fix: string): Finding
 /** `kubectl rollout restart …` for the owning workload, or what recreates a bare pod. */
 export function restartCommand(pod: PodView): string {
   const { kind, name } = pod.workload;
-  if (kind === 'deployment' || kind === 'statefulset' || kind === 'daemonset') return shellLine(['kubectl', 'rollout', 'restart', '-n', pod.namespace, `${kind}/${name}`]);
-  if (kind === 'pod') return `${shellLine(['kubectl', 'delete', 'pod', '-n', pod.namespace, pod.name])}   # then re-create it from its manifest`;
-  return `${shellLine(['kubectl', 'delete', 'pod', '-n', pod.namespace, pod.name])}   # its ${kind} ${name} creates a new one`;
+  if (kind === 'deployment' || kind === 'statefulset' || kind === 'daemonset') return shellCommand('kubectl', 'rollout', 'restart', '-n', pod.namespace, `${kind}/${name}`);
+  if (kind === 'pod') return `${shellCommand('kubectl', 'delete', 'pod', '-n', pod.namespace, pod.name)}   # then re-create it from its manifest`;
+  return `${shellCommand('kubectl', 'delete', 'pod', '-n', pod.namespace, pod.name)}   # its ${kind} ${name} creates a new one`;
 }
 
 function annotateCommand(pod: PodView, sa: string, roleArn: string): string {
-  return shellLine(['kubectl', 'annotate', 'serviceaccount', '-n', pod.namespace, sa, `${ROLE_ARN_ANNOTATION}=${roleArn}`, '--overwrite']);
+  return shellCommand('kubectl', 'annotate', 'serviceaccount', '-n', pod.namespace, sa, `${ROLE_ARN_ANNOTATION}=${roleArn}`, '--overwrite');
 }
 
 export function kubeFindings(pod: PodView, sa: ServiceAccountView, facts: PodFacts): Finding[] {
@@ -65,7 +65,7 @@ function notApplied(pod: PodView, sa: ServiceAccountView, f: PodFacts): Finding 
   const partly = mutated.length > 0 ? ` Other containers (${mutated.join(', ')}) were mutated, so this container was skipped.` : '';
   if (sa.roleArn === undefined) {
     const cause = `this pod has no identity variables and ${who} has no ${ROLE_ARN_ANNOTATION} annotation, while ${role} is expected: a pod identity association, if one exists, was made after the pod was created, or the EKS Pod Identity webhook did not run.${skipped}${partly}`;
-    const fix = ['Check that an association exists for this ServiceAccount, then restart the workload:', `  ${shellLine(['aws', 'eks', 'list-pod-identity-associations', '--cluster-name', '<CLUSTER>', '--namespace', pod.namespace, '--service-account', sa.name])}`, `  ${restartCommand(pod)}`].join('\n');
+    const fix = ['Check that an association exists for this ServiceAccount, then restart the workload:', `  ${shellCommand('aws', 'eks', 'list-pod-identity-associations', '--cluster-name', '<CLUSTER>', '--namespace', pod.namespace, '--service-account', sa.name)}`, `  ${restartCommand(pod)}`].join('\n');
     return finding('webhook_not_applied', cause, fix);
   }
   const created = pod.createdAt === undefined ? undefined : new Date(pod.createdAt).toISOString();
@@ -78,8 +78,8 @@ function notApplied(pod: PodView, sa: ServiceAccountView, f: PodFacts): Finding 
   const cause = `${who} carries ${ROLE_ARN_ANNOTATION}=${role} from before this pod was created${when}, yet the pod has no AWS_ROLE_ARN: the pod identity webhook did not mutate it (webhook down or unreachable with failurePolicy Ignore, or the container is listed in eks.amazonaws.com/skip-containers).${skipped}${partly}`;
   const fix = [
     'Check the webhook and the pod template, then restart the workload:',
-    `  ${shellLine(['kubectl', 'get', 'mutatingwebhookconfiguration', 'pod-identity-webhook', '-o', 'jsonpath={.webhooks[*].failurePolicy}'])}`,
-    `  ${shellLine(['kubectl', 'get', 'pod', '-n', pod.namespace, pod.name, '-o', 'jsonpath={.metadata.annotations.eks\\.amazonaws\\.com/skip-containers}'])}`,
+    `  ${shellCommand('kubectl', 'get', 'mutatingwebhookconfiguration', 'pod-identity-webhook', '-o', 'jsonpath={.webhooks[*].failurePolicy}')}`,
+    `  ${shellCommand('kubectl', 'get', 'pod', '-n', pod.namespace, pod.name, '-o', 'jsonpath={.metadata.annotations.eks\\.amazonaws\\.com/skip-containers}')}`,
     `  ${restartCommand(pod)}`,
   ].join('\n');
   return finding('webhook_not_applied', cause, fix);
@@ -97,7 +97,7 @@ function tokenVolume(pod: PodView, f: PodFacts): Finding | undefined {
   if (f.tokenProblem === 'token_unreadable' && user !== undefined && user !== 0 && pod.fsGroup === undefined) {
     const patch = JSON.stringify({ spec: { template: { spec: { securityContext: { fsGroup: user } } } } });
     const cause = `${source}; the pod runs as user ${user} (runAsUser) without fsGroup, so kubelet writes the token readable by root only`;
-    return finding('warning', cause, ['Set securityContext.fsGroup in the pod template:', `  ${shellLine(['kubectl', 'patch', '-n', pod.namespace, `${pod.workload.kind}/${pod.workload.name}`, '--type', 'merge', '-p', patch])}`].join('\n'));
+    return finding('warning', cause, ['Set securityContext.fsGroup in the pod template:', `  ${shellCommand('kubectl', 'patch', '-n', pod.namespace, `${pod.workload.kind}/${pod.workload.name}`, '--type', 'merge', '-p', patch)}`].join('\n'));
   }
   const facts = `${source}; securityContext: runAsUser ${user ?? 'unset'}, fsGroup ${pod.fsGroup ?? 'unset'}`;
   return finding('warning', facts, `Compare the volume with what the probe expects (audience ${volume?.audience ?? 'sts.amazonaws.com'}, file ${f.tokenFile ?? 'AWS_WEB_IDENTITY_TOKEN_FILE'}), and check kubelet on the pod's node: it refreshes the token at 80% of expirationSeconds.`);

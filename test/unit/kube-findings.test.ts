@@ -1,6 +1,7 @@
 /** What the Kubernetes view explains: drift, an unmutated pod, the token volume; and real names in fixes. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parse as shellParse } from 'shell-quote';
 import { kubeFindings, restartCommand, type PodFacts } from '../../src/kube/findings.js';
 import type { PodView, ServiceAccountView } from '../../src/kube/view.js';
 import { fillNames } from '../../src/names.js';
@@ -52,7 +53,9 @@ describe('sa_annotation_drift', () => {
   });
 
   it('quotes a value a shell would split', () => {
-    assert.ok(kubeFindings(pod(), sa({ roleArn: NEW_ROLE }), { ...irsa, roleArn: "arn:aws:iam::111122223333:role/it's" })[0]!.fix.includes(`'eks.amazonaws.com/role-arn=arn:aws:iam::111122223333:role/it'\\''s'`));
+    const fix = kubeFindings(pod(), sa({ roleArn: NEW_ROLE }), { ...irsa, roleArn: "arn:aws:iam::111122223333:role/it's" })[0]!.fix;
+    const line = fix.split('\n').find((l) => l.includes('kubectl annotate'))!;
+    assert.deepEqual(shellParse(line.trim()), ['kubectl', 'annotate', 'serviceaccount', '-n', 'payments', 'api', "eks.amazonaws.com/role-arn=arn:aws:iam::111122223333:role/it's", '--overwrite']);
   });
 });
 
