@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
+import { oneLine } from '../redact.js';
 import type { KubeAccess } from './access.js';
 
 /** Pods with many containers are tens of KiB; anything past this is refused. */
@@ -88,6 +89,6 @@ function settle(status: number, text: string, what: string, resolve: (o: KubeObj
   if (status >= 200 && status < 300) return resolve(object);
   const reason = typeof object.reason === 'string' ? object.reason : `HTTP${status}`;
   // The server's text reaches logs and /status: control characters out, length bounded.
-  const message = typeof object.message === 'string' ? object.message.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 300) : `HTTP ${status}`;
+  const message = typeof object.message === 'string' ? oneLine(object.message).slice(0, 300) : `HTTP ${status}`;
   reject(new KubeApiError(status, reason, `${what}: ${message}`));
 }

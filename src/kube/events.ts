@@ -3,6 +3,7 @@
  * `kubectl describe pod` and `kubectl get events`. Repeats of the same event
  * are aggregated as kubelet does: one Event whose count and lastTimestamp grow.
  */
+import { oneLine } from '../redact.js';
 import type { Report } from '../types.js';
 import type { KubeSession } from './session.js';
 import type { PodView } from './view.js';
@@ -23,7 +24,7 @@ export function eventFor(ready: boolean, report: Report | undefined, cause: stri
 }
 
 function clean(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, MAX_MESSAGE);
+  return oneLine(text).slice(0, MAX_MESSAGE);
 }
 
 interface Posted {

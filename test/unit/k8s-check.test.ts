@@ -20,7 +20,7 @@ describe('k8s check', () => {
     const ctx = { ...contextFor({ IRSA_PROBE_POD_NAME: 'p' }), kube: new KubeSession({ KUBECONFIG: '/tmp/x\n\u001b[31mFAKE' }, { podName: 'p' }) };
     const verdict = await k8sCheck(ctx);
     assert.equal(verdict.status, 'skip');
-    assert.match(verdict.message, /^Kubernetes view off: cannot read KUBECONFIG=\/tmp\/x  \[31mFAKE: ENOENT$/);
+    assert.match(verdict.message, /^Kubernetes view off: cannot read KUBECONFIG=\/tmp\/x\\u000a\\u001b\[31mFAKE: ENOENT$/);
   });
 
   it('an unreachable API server: skipped, and the cycle stays ok', async () => {
