@@ -8,6 +8,8 @@ export const REGION = 'us-west-2';
 export const NAMESPACE = 'default';
 export const SERVICE_ACCOUNT = 'irsa-probe-demo';
 export const POD_NAME = 'demo-pod-0';
+/** The Deployment that owns the pod (through a ReplicaSet). */
+export const DEPLOYMENT_NAME = 'irsa-probe-demo';
 export const ROLE_NAME = 'irsa-probe-demo';
 export const NODE_ROLE_NAME = 'eks-node-role';
 /** An IAM user with long-term access keys, as a legacy application might pin in ~/.aws/credentials. */

@@ -21,6 +21,8 @@ export interface EnvFacts {
   readonly bucket: string;
   readonly podName: string;
   readonly namespace: string;
+  /** The pod ServiceAccount's kubeconfig for the Kubernetes API emulator. */
+  readonly kubeconfig: string;
 }
 
 export function envFor(f: EnvFacts): Record<string, string> {
@@ -48,6 +50,7 @@ export function envFor(f: EnvFacts): Record<string, string> {
     IRSA_PROBE_S3_BUCKET: f.bucket,
     IRSA_PROBE_POD_NAME: f.podName,
     IRSA_PROBE_NAMESPACE: f.namespace,
+    KUBECONFIG: f.kubeconfig,
   };
 }
 

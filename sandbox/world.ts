@@ -15,6 +15,7 @@ import * as D from './defaults.js';
 import { writeEnvFile, envFor } from './env-file.js';
 import { NO_FAULTS, parseFaults, type Faults } from './faults.js';
 import { ImdsEmulator } from './imds.js';
+import { startKubeApi, type KubeApiEmulator } from './kube-api.js';
 import { OidcIssuer, type ServiceAccountIdentity } from './issuer.js';
 import { PodIdentityAgent } from './pod-identity.js';
 import { Projection, refreshAt } from './projection.js';
@@ -67,6 +68,14 @@ export interface World {
   readonly identity: ServiceAccountIdentity;
   /** An IAM user in the account with a long-term access key (STS knows it; S3 denies it). Not in the env file. */
   readonly staticUser: StaticUser;
+  /** The Kubernetes API emulator (HTTPS, its own CA). */
+  readonly kubeApiUrl: string;
+  /** The pod ServiceAccount's kubeconfig (KUBECONFIG in the env file): the Role of k8s/ applies. */
+  readonly kubeconfig: string;
+  /** An administrator's kubeconfig, for kubectl in tests and demos. */
+  readonly adminKubeconfig: string;
+  /** Applies (true, the default) or removes the probe's Role and RoleBinding. */
+  setKubeRbac(granted: boolean): void;
   setScenario(name: ScenarioName): Promise<void>;
   /** Sets fault knobs on top of the scenario's (validated; throws FaultError). */
   setFault(faults: Partial<Faults>): Promise<void>;
@@ -114,6 +123,9 @@ class SandboxWorld implements World {
   private s3!: S3Emulator;
   private imds!: ImdsEmulator;
   private agent!: PodIdentityAgent;
+  private kube!: KubeApiEmulator;
+  kubeconfig = '';
+  adminKubeconfig = '';
   readonly identity: ServiceAccountIdentity = { namespace: D.NAMESPACE, serviceAccount: D.SERVICE_ACCOUNT, serviceAccountUid: randomUUID(), podName: D.POD_NAME, podUid: randomUUID() };
   readonly roleArn = D.roleArn(D.ACCOUNT_ID, D.ROLE_NAME);
   readonly targetRoleArn = D.roleArn(D.TARGET_ACCOUNT_ID, D.TARGET_ROLE_NAME);
@@ -163,6 +175,9 @@ class SandboxWorld implements World {
   }
   get podIdentityUrl(): string {
     return this.agent.credentialsUrl;
+  }
+  get kubeApiUrl(): string {
+    return this.kube.url;
   }
   get tokenFile(): string {
     return this.projections[0]!.path;
@@ -222,10 +237,38 @@ class SandboxWorld implements World {
     this.projections.push(this.projection(D.IRSA_TOKEN_DIR, D.IRSA_TOKEN_FILE, D.IRSA_AUDIENCE), this.projection(D.POD_IDENTITY_TOKEN_DIR, D.POD_IDENTITY_TOKEN_FILE, D.POD_IDENTITY_AUDIENCE));
     await this.applyTokenFaults(undefined, this.faults());
     await this.applyStsRefuse(this.faults());
+    await this.startKube();
     await this.writeEnv();
     const admin = await AdminServer.start(this);
     this.adminUrl = admin.url;
     this.closers.push(() => admin.close());
+  }
+
+  /** The API server holding this pod, its ServiceAccount and its owners, and the two kubeconfigs. */
+  private async startKube(): Promise<void> {
+    const facts = {
+      kind: envKindOf(this.scenario),
+      namespace: this.identity.namespace,
+      podName: this.identity.podName,
+      podUid: this.identity.podUid,
+      serviceAccount: this.identity.serviceAccount,
+      serviceAccountUid: this.identity.serviceAccountUid,
+      deployment: D.DEPLOYMENT_NAME,
+      roleArn: this.roleArn,
+      irsaTokenFile: this.tokenFile,
+      podIdentityTokenFile: this.podIdentityTokenFile,
+      podIdentityUrl: this.podIdentityUrl,
+      createdAt: new Date(),
+    };
+    const started = await startKubeApi(facts, this.issuer.url, join(this.dir, 'kube'));
+    this.kube = started.api;
+    this.closers.push(() => this.kube.close());
+    this.kubeconfig = started.kubeconfig;
+    this.adminKubeconfig = started.adminKubeconfig;
+  }
+
+  setKubeRbac(granted: boolean): void {
+    this.kube.rbac = granted;
   }
 
   private projection(relativeDir: string, fileName: string, audience: string): Projection {
@@ -280,6 +323,7 @@ class SandboxWorld implements World {
       bucket: this.bucket,
       podName: this.identity.podName,
       namespace: this.identity.namespace,
+      kubeconfig: this.kubeconfig,
     });
     this.envFile = this.options.envFile ?? join(this.dir, 'sandbox.env');
     await writeEnvFile(this.envFile, this.env);

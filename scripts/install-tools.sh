@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the external tools the shipping tests need, from Debian's packages only.
 #
-#   scripts/install-tools.sh [prometheus] [containers] [kustomize] [awscli]   (default: all four)
+#   scripts/install-tools.sh [prometheus] [containers] [kustomize] [awscli] [kubectl]   (default: all five)
 #
 #   prometheus  Debian's `prometheus` package: the `prometheus` and `promtool` binaries.
 #               The package's service is never started (policy-rc.d denies it while
@@ -13,6 +13,8 @@
 #               this step only verifies and fails loudly when neither is present.
 #   awscli      the AWS CLI (`aws`), a real botocore client for the sandbox's SDK tests:
 #               an `aws` already on PATH is used as is, else Debian's `awscli` package.
+#   kubectl     Debian's `kubernetes-client` package when no `kubectl` is on PATH: the
+#               e2e tests drive the sandbox's Kubernetes API emulator with the real client.
 #
 # Idempotent: installs nothing that is already there. Needs root for apt-get.
 set -euo pipefail
@@ -104,9 +106,15 @@ install_awscli() {
   fi
 }
 
+install_kubectl() {
+  command -v kubectl >/dev/null || apt_install kubernetes-client
+  command -v kubectl >/dev/null || die "kubectl not on PATH after installing kubernetes-client"
+  log "$(kubectl version --client 2>&1 | head -1)"
+}
+
 main() {
   local groups=("$@")
-  [ "${#groups[@]}" -gt 0 ] || groups=(prometheus containers kustomize awscli)
+  [ "${#groups[@]}" -gt 0 ] || groups=(prometheus containers kustomize awscli kubectl)
   local g
   for g in "${groups[@]}"; do
     case "$g" in
@@ -114,7 +122,8 @@ main() {
       containers) install_containers ;;
       kustomize) check_kustomize ;;
       awscli) install_awscli ;;
-      *) die "unknown tool group '$g' (expected prometheus, containers, kustomize or awscli)" ;;
+      kubectl) install_kubectl ;;
+      *) die "unknown tool group '$g' (expected prometheus, containers, kustomize, awscli or kubectl)" ;;
     esac
   done
 }

@@ -8,7 +8,9 @@ import type { Config } from './config.js';
 import { CHECKS, type CheckEntry } from './checks/index.js';
 import type { CheckContext, CycleScratch, ProbeDeps, ProbeState, Verdict } from './checks/context.js';
 import { errorFacts } from './diagnose.js';
+import type { KubeSession } from './kube/session.js';
 import type { MechanismInfo } from './mechanism.js';
+import { withNames, type KnownNames } from './names.js';
 import type { CheckName, CheckResult, CycleFacts, Report, StsCall } from './types.js';
 
 export interface ProbeOptions {
@@ -18,6 +20,8 @@ export interface ProbeOptions {
   readonly stsEndpoint: string;
   readonly now?: () => number;
   readonly checks?: readonly CheckEntry[];
+  /** The Kubernetes view's connection (absent: the k8s check skips). */
+  readonly kube?: KubeSession;
 }
 
 export class Probe {
@@ -39,24 +43,36 @@ export class Probe {
     const started = this.now();
     const cycle: CycleScratch = {};
     const results: CheckResult[] = [];
+    this.options.kube?.prefetch(this.options.config.timeoutMs);
     try {
       for (const entry of this.checks) {
         const blocked = this.blockedBy(entry, results);
         const result = blocked !== undefined
           ? { name: entry.name as CheckName, status: 'skip' as const, durationMs: 0, message: `skipped: ${blocked}`, findings: [] }
-          : await this.runOne(entry, cycle, signal);
+          : await this.runOne(entry, cycle, signal, results);
         results.push(result);
       }
     } finally {
       delete cycle.token;
     }
+    const names = this.names();
     return {
       ok: results.every((r) => r.status !== 'fail'),
       startedAt: new Date(started).toISOString(),
       durationMs: this.now() - started,
-      checks: results,
+      checks: results.map((r) => ({ ...r, findings: withNames(r.findings, names) })),
       facts: this.facts(),
     };
+  }
+
+  /** What fixes can name instead of placeholders: token claims, configuration, the Kubernetes view. */
+  private names(): KnownNames {
+    const { claims, kube } = this.#state;
+    const { config } = this.options;
+    const namespace = claims?.namespace ?? kube?.pod.namespace ?? config.namespace;
+    const serviceAccount = claims?.serviceAccount ?? kube?.pod.serviceAccount;
+    const roleArn = config.expectedRoleArn ?? config.aws.roleArn ?? kube?.serviceAccount.roleArn;
+    return { namespace, serviceAccount, workload: kube?.pod.workload, issuerUrl: claims?.iss ?? kube?.issuer, roleArn };
   }
 
   private facts(): CycleFacts {
@@ -80,7 +96,7 @@ export class Probe {
     return done.find((r) => r.name === unmet)?.status === 'fail' ? `${unmet} failed` : `${unmet} did not pass`;
   }
 
-  private async runOne(entry: CheckEntry, cycle: CycleScratch, parent: AbortSignal): Promise<CheckResult> {
+  private async runOne(entry: CheckEntry, cycle: CycleScratch, parent: AbortSignal, earlier: readonly CheckResult[]): Promise<CheckResult> {
     const name = entry.name as CheckName;
     const started = this.now();
     const timeoutMs = this.options.config.timeoutMs;
@@ -98,6 +114,8 @@ export class Probe {
       cycle,
       onStsRequest: (operation, outcome) => void stsCalls.push({ operation, outcome }),
       audience: this.audience,
+      earlier: [...earlier],
+      ...(this.options.kube ? { kube: this.options.kube } : {}),
     };
     // Ends at the first of: the check's verdict, its timeout, or shutdown. Both
     // listeners are removed afterwards: the parent signal lives for the process.
@@ -120,6 +138,7 @@ export class Probe {
       clearTimeout(timer);
       if (onAbort) parent.removeEventListener('abort', onAbort);
     }
+    if (entry.advisory && verdict.status === 'fail') verdict = { status: 'skip', message: `skipped: ${verdict.message}`, findings: [] };
     const reason = verdict.status === 'fail' ? (verdict.reason ?? entry.fallbackReason) : undefined;
     const targets = verdict.targets === undefined ? {} : { targets: verdict.targets };
     return { name, status: verdict.status, reason, message: verdict.message, findings: verdict.findings ?? [], durationMs: this.now() - started, stsCalls: [...stsCalls], ...targets };

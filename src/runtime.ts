@@ -7,6 +7,7 @@ import type { ProbeDeps } from './checks/context.js';
 import type { Probe } from './probe.js';
 import type { Config } from './config.js';
 import { Health } from './health.js';
+import { kubeHooks } from './kube/hooks.js';
 import type { Logger } from './log.js';
 import type { MechanismInfo } from './mechanism.js';
 import { ProbeMetrics } from './metrics.js';
@@ -41,7 +42,7 @@ export interface RuntimeOptions {
 export function createRuntime(config: Config, options: RuntimeOptions): Runtime {
   const now = options.now ?? Date.now;
   const metrics = new ProbeMetrics({ defaultMetrics: options.defaultMetrics ?? true, roleTargets: config.assumeRoles.map((t) => t.arn) });
-  const { probe, mechanism, stsEndpoint } = wireProbe(config, {
+  const { probe, mechanism, stsEndpoint, kube } = wireProbe(config, {
     ...(options.deps ? { deps: options.deps } : {}),
     now,
   });
@@ -64,6 +65,7 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
       version: options.version,
     });
   setInfo(undefined);
+  const kubeView = kubeHooks(kube, options.log, config.timeoutMs, now);
   const failureLog = new RepeatFilter(now);
   let infoSubject: string | undefined;
 
@@ -84,6 +86,7 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
         setInfo(sub);
       }
       if (transition) options.log.info(transition.ready ? 'ready' : 'not ready', { cause: transition.cause });
+      kubeView.afterCycle(report, transition);
       for (const check of report.checks) {
         if (check.status !== 'fail') continue;
         const signature = `${check.name}:${check.reason}`;

@@ -48,6 +48,9 @@ export const REASONS = [
   's3_no_bucket',
   's3_mismatch',
   's3_error',
+  // k8s (warnings: they explain, readiness is unaffected)
+  'sa_annotation_drift',
+  'webhook_not_applied',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 

@@ -7,6 +7,7 @@ import { stsEndpointFor } from './aws-names.js';
 import type { ProbeDeps } from './checks/context.js';
 import type { Config } from './config.js';
 import { createDeps } from './deps.js';
+import { KubeSession } from './kube/session.js';
 import { detectMechanism, type MechanismInfo } from './mechanism.js';
 import { redactUrl } from './redact.js';
 import { Probe } from './probe.js';
@@ -15,18 +16,24 @@ export interface Wired {
   readonly probe: Probe;
   readonly mechanism: MechanismInfo;
   readonly stsEndpoint: string;
+  /** The Kubernetes view's connection (inactive unless KUBECONFIG or KUBERNETES_SERVICE_HOST is set). */
+  readonly kube: KubeSession;
 }
 
-export function wireProbe(config: Config, opts: { deps?: ProbeDeps; now?: () => number } = {}): Wired {
+export function wireProbe(config: Config, opts: { deps?: ProbeDeps; now?: () => number; env?: Readonly<Record<string, string | undefined>> } = {}): Wired {
   const mechanism = detectMechanism(config.aws);
   // Shown in /status, the info metric, causes and logs: no userinfo or query from AWS_ENDPOINT_URL*.
   const stsEndpoint = redactUrl(stsEndpointFor(config.aws.region, config.aws.endpointUrlSts, config.aws.endpointUrl));
+  // Injected (fake) deps mean a test: it reaches a cluster only when it passes env itself.
+  const env = opts.env ?? (opts.deps ? {} : process.env);
+  const kube = new KubeSession(env, { podName: config.podName, ...(config.namespace ? { namespace: config.namespace } : {}) });
   const probe = new Probe({
     config,
     mechanism,
     deps: opts.deps ?? createDeps(config),
     stsEndpoint,
+    kube,
     ...(opts.now ? { now: opts.now } : {}),
   });
-  return { probe, mechanism, stsEndpoint };
+  return { probe, mechanism, stsEndpoint, kube };
 }

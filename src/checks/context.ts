@@ -6,9 +6,10 @@
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { Config } from '../config.js';
 import type { MechanismInfo } from '../mechanism.js';
-import type { CheckName, Finding, Reason, StsOperation, StsOutcome, TargetResult } from '../types.js';
+import type { CheckName, CheckResult, Finding, Reason, StsOperation, StsOutcome, TargetResult } from '../types.js';
 import type { TokenClaims } from '../token-file.js';
 import type { SharedFileKeys } from '../shared-profile.js';
+import type { KubeSession, KubeSnapshot } from '../kube/session.js';
 
 export interface Credentials extends AwsCredentialIdentity {
   readonly expiration?: Date;
@@ -57,6 +58,8 @@ export interface ProbeState {
   /** Per target role ARN (IRSA_PROBE_ASSUME_ROLES): the identity last verified with GetCallerIdentity. */
   roleTargets?: Map<string, { verifiedArn: string; verifiedAt: number }>;
   stsEndpoint: string;
+  /** The pod, its owners and its ServiceAccount, as the Kubernetes view last read them. */
+  kube?: KubeSnapshot;
 }
 
 /** Scratch space of one cycle: the token text lives here and dies with the cycle. */
@@ -76,6 +79,10 @@ export interface CheckContext {
   readonly onStsRequest: (operation: StsOperation, outcome: StsOutcome) => void;
   /** The expected audience: explicit setting, else the mechanism's default. */
   readonly audience: string;
+  /** The Kubernetes view's connection, when the probe has one. */
+  readonly kube?: KubeSession;
+  /** The results of the checks that ran before this one, this cycle. */
+  readonly earlier?: readonly CheckResult[];
 }
 
 /** A check's verdict before the probe stamps name and duration on it. */

@@ -10,6 +10,7 @@ import { chainCheck } from './chain.js';
 import type { Check } from './context.js';
 import { envCheck } from './env.js';
 import { rolesCheck } from './roles.js';
+import { k8sCheck } from './k8s.js';
 import { s3Check } from './s3.js';
 import { stsCheck } from './sts.js';
 import { tokenCheck } from './token.js';
@@ -20,6 +21,8 @@ export interface CheckEntry<N extends string = string> {
   readonly needs: readonly string[];
   /** Runs even when those did not pass, if the pod has no identity mechanism at all (it explains what the application gets instead). */
   readonly runsWithoutIdentity?: boolean;
+  /** Explains only: a failure or timeout of this check is reported as a skip and never touches readiness. */
+  readonly advisory?: boolean;
   /** The reason a failure is counted under when the check crashed or named no reason. */
   readonly fallbackReason: Reason;
   readonly run: Check;
@@ -36,6 +39,7 @@ export const CHECKS = [
   entry({ name: 'roles', needs: ['sts'], fallbackReason: 'sts_error', run: rolesCheck }),
   entry({ name: 'chain', needs: ['sts'], runsWithoutIdentity: true, fallbackReason: 'chain_error', run: chainCheck }),
   entry({ name: 's3', needs: ['sts'], fallbackReason: 's3_error', run: s3Check }),
+  entry({ name: 'k8s', needs: [], advisory: true, fallbackReason: 'webhook_not_applied', run: k8sCheck }),
 ] as const;
 
 export type CheckName = (typeof CHECKS)[number]['name'];

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { PodMonitor, PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { DEFAULT_PORT, SETTINGS } from '../../src/config.js';
 import { ENDPOINTS } from '../../src/server.js';
@@ -24,6 +25,8 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   Deployment,
   PodMonitor,
   PrometheusRule,
+  Role,
+  RoleBinding,
 };
 
 const OVERLAYS = ['sidecar', 'native-sidecar', 'component-example', 'monitoring'] as const;

@@ -297,3 +297,16 @@ describe('setters', () => {
     assert.deepEqual(s[0], { name: 'irsa_probe_info', labels: { ...info, mechanism: 'pod-identity', role_arn: 'arn:aws:iam::111122223333:role/b' }, value: 1 });
   });
 });
+
+describe('Kubernetes view reasons', () => {
+  it('sa_annotation_drift and webhook_not_applied are in the fixed set, and as k8s warnings they count no failure', async () => {
+    for (const reason of ['sa_annotation_drift', 'webhook_not_applied']) assert.ok((REASONS as readonly string[]).includes(reason), reason);
+    const m = metrics();
+    const drift = { check: 'k8s', severity: 'warning', reason: 'sa_annotation_drift', cause: 'c', fix: 'f' } as const;
+    m.observeReport(report([check('env', 'pass'), check('k8s', 'pass', { findings: [drift] })]));
+    const e = await scrape(m);
+    assert.equal(value(e, 'irsa_probe_success'), 1);
+    assert.equal(value(e, 'irsa_check_success', { check: 'k8s' }), 1);
+    assert.deepEqual(series(e, 'irsa_check_failures_total').filter((s) => s.value > 0), []);
+  });
+});

@@ -26,7 +26,7 @@ describe('probe', () => {
 
   test('runs env, token, sts, roles, chain and s3 in order and passes a healthy pod', async () => {
     const report = await probeFor(irsaEnv(dir.path), fakeAws()).run(new AbortController().signal);
-    assert.deepEqual(report.checks.map((c) => [c.name, c.status]), [['env', 'pass'], ['token', 'pass'], ['sts', 'pass'], ['roles', 'skip'], ['chain', 'pass'], ['s3', 'skip']]);
+    assert.deepEqual(report.checks.map((c) => [c.name, c.status]), [['env', 'pass'], ['token', 'pass'], ['sts', 'pass'], ['roles', 'skip'], ['chain', 'pass'], ['s3', 'skip'], ['k8s', 'skip']]);
     assert.equal(report.ok, true);
     assert.ok(report.durationMs >= 0);
   });
@@ -35,7 +35,7 @@ describe('probe', () => {
     let called = 0;
     const report = await probeFor(irsaEnv('/nonexistent/token'), fakeAws({ assumeRoleWithWebIdentity: async () => (called++, creds) })).run(new AbortController().signal);
     assert.equal(called, 0);
-    assert.deepEqual(report.checks.map((c) => c.status), ['pass', 'fail', 'skip', 'skip', 'skip', 'skip']);
+    assert.deepEqual(report.checks.map((c) => c.status), ['pass', 'fail', 'skip', 'skip', 'skip', 'skip', 'skip']);
     assert.equal(report.ok, false);
   });
 
