@@ -85,3 +85,15 @@ export function formatDuration(ms: number): string {
   }
   return out;
 }
+
+/**
+ * A duration for a message: milliseconds below a second, whole seconds (cut,
+ * not rounded) up to 2 h and whole minutes beyond, in formatDuration's form
+ * (450ms, 3m20s, 23h59m). The one formatter for every cause and message.
+ */
+export function describeDuration(ms: number): string {
+  const safe = Number.isFinite(ms) ? Math.max(0, ms) : 0;
+  if (safe < 1000) return formatDuration(Math.round(safe));
+  const s = Math.floor(safe / 1000);
+  return formatDuration((s < 7200 ? s : Math.round(s / 60) * 60) * 1000);
+}

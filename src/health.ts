@@ -14,6 +14,7 @@
  *
  * Pure and clock-injected: every method takes `now` (epoch ms).
  */
+import { describeDuration } from './duration.js';
 import type { CheckResult, Report } from './types.js';
 
 export interface HealthOptions {
@@ -49,11 +50,6 @@ export interface Liveness {
 export const NO_SUCCESS_YET = 'no successful cycle yet';
 const DEFAULT_HISTORY = 20;
 const NO_CHECKS: readonly CheckResult[] = Object.freeze([]);
-
-/** "180s" for whole seconds and up, "250ms" below a second. */
-export function formatAge(ms: number): string {
-  return ms >= 1000 ? `${Math.floor(ms / 1000)}s` : `${Math.max(0, Math.round(ms))}ms`;
-}
 
 function plural(n: number, word: string): string {
   return `${n} consecutive ${word}${n === 1 ? '' : 's'}`;
@@ -138,10 +134,10 @@ export class Health {
     const since = this.lastBeat ?? this.createdAt;
     const age = now - since;
     if (age <= this.heartbeatTimeoutMs) {
-      return { live: true, cause: this.lastBeat === undefined ? 'waiting for the first scheduler heartbeat' : `scheduler heartbeat ${formatAge(age)} ago` };
+      return { live: true, cause: this.lastBeat === undefined ? 'waiting for the first scheduler heartbeat' : `scheduler heartbeat ${describeDuration(age)} ago` };
     }
-    const what = this.lastBeat === undefined ? 'no scheduler heartbeat since start' : `last scheduler heartbeat ${formatAge(age)} ago`;
-    return { live: false, cause: `${what}, timeout ${formatAge(this.heartbeatTimeoutMs)}` };
+    const what = this.lastBeat === undefined ? 'no scheduler heartbeat since start' : `last scheduler heartbeat ${describeDuration(age)} ago`;
+    return { live: false, cause: `${what}, timeout ${describeDuration(this.heartbeatTimeoutMs)}` };
   }
 
   history(): readonly Transition[] {
@@ -167,7 +163,7 @@ export class Health {
     }
     const age = now - (this.lastCycle ?? this.lastSuccess);
     if (age > this.staleAfterMs) {
-      return { ready: false, cause: `last finished cycle ${formatAge(age)} ago, stale after ${formatAge(this.staleAfterMs)}` };
+      return { ready: false, cause: `last finished cycle ${describeDuration(age)} ago, stale after ${describeDuration(this.staleAfterMs)}` };
     }
     if (this.failures > 0) {
       return { ready: true, cause: `${plural(this.failures, 'failed cycle')}, below threshold ${this.failureThreshold}: ${describeFailures(checks)}` };

@@ -3,7 +3,7 @@
  * subject form, unexpired, and rotated when kubelet should have rotated it.
  * Re-read every cycle: kubelet swaps the `..data` symlink atomically.
  */
-import { formatDuration } from '../duration.js';
+import { describeDuration } from '../duration.js';
 import { decodeToken, fingerprint, parseSubject, TokenDecodeError, TokenFileError, type TokenClaims } from '../token-file.js';
 import type { Finding } from '../types.js';
 import { fail, pass, warning, type Check, type CheckContext, type Verdict } from './context.js';
@@ -98,7 +98,7 @@ function judgeClaims(ctx: CheckContext, path: string, claims: TokenClaims): Verd
   if (stale !== undefined) {
     return fail('token', 'token_stale', stale, 'kubelet should have rotated the token by now: check the projected volume, kubelet on the node, and that the file is not copied or cached elsewhere. Restarting the pod gets a fresh token.', warnings);
   }
-  return pass(`${claims.sub}, aud ${claims.aud.join(',')}, expires in ${duration(claims.exp - nowS)}`, warnings);
+  return pass(`${claims.sub}, aud ${claims.aud.join(',')}, expires in ${describeDuration((claims.exp - nowS) * 1000)}`, warnings);
 }
 
 /** A message when the token is older than kubelet lets a token get, else undefined. */
@@ -109,7 +109,7 @@ export function rotationOverdue(claims: TokenClaims, nowS: number): string | und
   const grace = Math.min(0.1 * life, 300);
   const age = nowS - claims.iat;
   if (age <= rotateAfter + grace) return undefined;
-  return `the token is ${duration(age)} old; kubelet rotates it after ${duration(rotateAfter)} (80% of its ${duration(life)} life), so rotation is overdue`;
+  return `the token is ${describeDuration(age * 1000)} old; kubelet rotates it after ${describeDuration(rotateAfter * 1000)} (80% of its ${describeDuration(life * 1000)} life), so rotation is overdue`;
 }
 
 function iso(seconds: number): string {
@@ -117,11 +117,6 @@ function iso(seconds: number): string {
 }
 
 function ago(seconds: number): string {
-  return `${duration(seconds)} ago`;
+  return `${describeDuration(seconds * 1000)} ago`;
 }
 
-/** Seconds as a duration, to the second below 2 h and to the minute above. */
-export function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  return formatDuration((s < 7200 ? s : Math.round(s / 60) * 60) * 1000);
-}

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Health, NO_SUCCESS_YET, formatAge, type HealthOptions } from '../../src/health.js';
+import { describeDuration } from '../../src/duration.js';
+import { Health, NO_SUCCESS_YET, type HealthOptions } from '../../src/health.js';
 import type { CheckResult, Report } from '../../src/types.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
@@ -116,7 +117,7 @@ describe('Health staleness', () => {
     assert.equal(h.readiness(T0 + 180 * S).ready, true, 'exactly staleAfter is still fresh');
     const r = h.readiness(T0 + 190 * S);
     assert.equal(r.ready, false);
-    assert.equal(r.cause, 'last finished cycle 190s ago, stale after 180s');
+    assert.equal(r.cause, 'last finished cycle 3m10s ago, stale after 3m');
     assert.deepEqual(r.checks, PASS.checks);
   });
 
@@ -127,7 +128,7 @@ describe('Health staleness', () => {
     const hist = h.history();
     assert.equal(hist.length, 2);
     assert.equal(hist[1]?.ready, false);
-    assert.equal(hist[1]?.cause, 'last finished cycle 200s ago, stale after 180s');
+    assert.equal(hist[1]?.cause, 'last finished cycle 3m20s ago, stale after 3m');
     assert.equal(hist[1]?.at, new Date(T0 + 200 * S).toISOString());
   });
 
@@ -160,7 +161,7 @@ describe('Health staleness', () => {
     const h = health({ staleAfterMs: 300 });
     h.record(PASS, T0);
     assert.equal(h.readiness(T0 + 450).cause, 'last finished cycle 450ms ago, stale after 300ms');
-    assert.deepEqual([formatAge(999), formatAge(1000), formatAge(61_999)], ['999ms', '1s', '61s']);
+    assert.deepEqual([describeDuration(999), describeDuration(1000), describeDuration(61_999), describeDuration(7_230_000)], ['999ms', '1s', '1m1s', '2h1m']);
   });
 });
 

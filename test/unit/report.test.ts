@@ -102,7 +102,7 @@ describe('renderReadyz', () => {
     ['not ready, terse: failing checks then the cause', failing, false, `[-]sts failed: trust_policy_mismatch\nreadyz check failed: ${failing.cause}\n`],
     ['not ready, verbose: every check then the cause', failing, true, `[+]env ok\n[+]token ok\n[-]sts failed: trust_policy_mismatch\n[ ]chain skipped\n[ ]s3 skipped\nreadyz check failed: ${failing.cause}\n`],
     ['before the first report: only the cause', { ready: false, cause: 'no successful cycle yet', checks: [] }, true, 'readyz check failed: no successful cycle yet\n'],
-    ['stale with passing checks, terse: only the cause', { ready: false, cause: 'last finished cycle 190s ago, stale after 180s', checks: ready.checks }, false, 'readyz check failed: last finished cycle 190s ago, stale after 180s\n'],
+    ['stale with passing checks, terse: only the cause', { ready: false, cause: 'last finished cycle 3m10s ago, stale after 3m', checks: ready.checks }, false, 'readyz check failed: last finished cycle 3m10s ago, stale after 3m\n'],
   ];
   for (const [name, readiness, verbose, expected] of cases) {
     it(name, () => assert.equal(renderReadyz(readiness, verbose), expected));
@@ -120,6 +120,6 @@ describe('renderReadyz', () => {
 describe('renderLivez', () => {
   it('says ok when live and names the cause otherwise', () => {
     assert.equal(renderLivez({ live: true, cause: 'scheduler heartbeat 1s ago' }), 'ok');
-    assert.equal(renderLivez({ live: false, cause: 'last scheduler heartbeat 400s ago, timeout 180s' }), 'livez check failed: last scheduler heartbeat 400s ago, timeout 180s\n');
+    assert.equal(renderLivez({ live: false, cause: 'last scheduler heartbeat 6m40s ago, timeout 3m' }), 'livez check failed: last scheduler heartbeat 6m40s ago, timeout 3m\n');
   });
 });
