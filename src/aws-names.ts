@@ -4,6 +4,7 @@
  * Every parser throws AwsNameError (never a TypeError) and never echoes a huge
  * value: messages say what is wrong, `expected` says what would be right.
  */
+import { showValue } from './redact.js';
 
 export const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-eusc'] as const;
 export type Partition = (typeof PARTITIONS)[number];
@@ -70,11 +71,11 @@ const MAX_PATH = 512;
 /** Parses `arn:<partition>:iam::<12 digits>:role/<path/>name`. Throws AwsNameError. */
 export function parseRoleArn(text: string): RoleArn {
   const fields = splitArn(text, 'iam', ROLE_ARN_FORM);
-  if (fields.region !== '') throw new AwsNameError(`an IAM ARN has no region, found ${quote(fields.region)}`, ROLE_ARN_FORM);
-  if (!fields.resource.startsWith('role/')) throw new AwsNameError(`the resource must start with "role/", found ${quote(fields.resource)}`, ROLE_ARN_FORM);
+  if (fields.region !== '') throw new AwsNameError(`an IAM ARN has no region, found ${showValue(fields.region)}`, ROLE_ARN_FORM);
+  if (!fields.resource.startsWith('role/')) throw new AwsNameError(`the resource must start with "role/", found ${showValue(fields.resource)}`, ROLE_ARN_FORM);
   const segments = fields.resource.slice('role/'.length).split('/');
   const roleName = segments.pop() ?? '';
-  if (!ROLE_NAME.test(roleName)) throw new AwsNameError(`the role name ${quote(roleName)} must be 1-64 letters, digits or +=,.@_-`, ROLE_ARN_FORM);
+  if (!ROLE_NAME.test(roleName)) throw new AwsNameError(`the role name ${showValue(roleName)} must be 1-64 letters, digits or +=,.@_-`, ROLE_ARN_FORM);
   if (segments.some((s) => !PATH_SEGMENT.test(s))) throw new AwsNameError('the role path has an empty segment or a character outside printable ASCII', ROLE_ARN_FORM);
   const path = segments.length === 0 ? '/' : `/${segments.join('/')}/`;
   if (path.length > MAX_PATH) throw new AwsNameError(`the role path is ${path.length} characters long, at most ${MAX_PATH} are allowed`, ROLE_ARN_FORM);
@@ -84,14 +85,14 @@ export function parseRoleArn(text: string): RoleArn {
 /** Parses `arn:<partition>:sts::<12 digits>:assumed-role/<role name>/<session>`. Throws AwsNameError. */
 export function parseAssumedRoleArn(text: string): AssumedRoleArn {
   const fields = splitArn(text, 'sts', ASSUMED_ROLE_ARN_FORM);
-  if (fields.region !== '') throw new AwsNameError(`an STS ARN has no region, found ${quote(fields.region)}`, ASSUMED_ROLE_ARN_FORM);
+  if (fields.region !== '') throw new AwsNameError(`an STS ARN has no region, found ${showValue(fields.region)}`, ASSUMED_ROLE_ARN_FORM);
   const parts = fields.resource.split('/');
-  if (parts[0] !== 'assumed-role') throw new AwsNameError(`the resource must start with "assumed-role/", found ${quote(fields.resource)}`, ASSUMED_ROLE_ARN_FORM);
+  if (parts[0] !== 'assumed-role') throw new AwsNameError(`the resource must start with "assumed-role/", found ${showValue(fields.resource)}`, ASSUMED_ROLE_ARN_FORM);
   if (parts.length !== 3) throw new AwsNameError('the resource must be assumed-role/ROLE/SESSION', ASSUMED_ROLE_ARN_FORM);
   const roleName = parts[1] ?? '';
   const sessionName = parts[2] ?? '';
-  if (!ROLE_NAME.test(roleName)) throw new AwsNameError(`the role name ${quote(roleName)} must be 1-64 letters, digits or +=,.@_-`, ASSUMED_ROLE_ARN_FORM);
-  if (!SESSION_NAME.test(sessionName)) throw new AwsNameError(`the session name ${quote(sessionName)} must be 1-128 printable characters without "/"`, ASSUMED_ROLE_ARN_FORM);
+  if (!ROLE_NAME.test(roleName)) throw new AwsNameError(`the role name ${showValue(roleName)} must be 1-64 letters, digits or +=,.@_-`, ASSUMED_ROLE_ARN_FORM);
+  if (!SESSION_NAME.test(sessionName)) throw new AwsNameError(`the session name ${showValue(sessionName)} must be 1-128 printable characters without "/"`, ASSUMED_ROLE_ARN_FORM);
   return { arn: text, partition: fields.partition, accountId: fields.accountId, roleName, sessionName };
 }
 
@@ -110,9 +111,9 @@ function splitArn(text: string, service: string, form: string): ArnFields {
   const parts = text.split(':');
   if (parts[0] !== 'arn' || parts.length !== 6) throw new AwsNameError(`an ARN has 6 colon-separated fields starting with "arn", found ${parts.length}`, form);
   const [, partition = '', arnService = '', region = '', accountId = '', resource = ''] = parts;
-  if (!isPartition(partition)) throw new AwsNameError(`the partition ${quote(partition)} is not one of ${PARTITIONS.join(', ')}`, form);
-  if (arnService !== service) throw new AwsNameError(`the service must be "${service}", found ${quote(arnService)}`, form);
-  if (!ACCOUNT_ID.test(accountId)) throw new AwsNameError(`the account ID ${quote(accountId)} must be 12 digits`, form);
+  if (!isPartition(partition)) throw new AwsNameError(`the partition ${showValue(partition)} is not one of ${PARTITIONS.join(', ')}`, form);
+  if (arnService !== service) throw new AwsNameError(`the service must be "${service}", found ${showValue(arnService)}`, form);
+  if (!ACCOUNT_ID.test(accountId)) throw new AwsNameError(`the account ID ${showValue(accountId)} must be 12 digits`, form);
   return { partition, region, accountId, resource };
 }
 
@@ -191,7 +192,7 @@ function bucketProblem(text: string): string | undefined {
   if (text.includes('..')) return 'two adjacent dots are not allowed';
   if (IPV4_LIKE.test(text)) return 'it must not look like an IP address';
   const reserved = RESERVED_PREFIXES.find((p) => text.startsWith(p));
-  if (reserved !== undefined) return `the prefix ${quote(reserved)} is reserved`;
+  if (reserved !== undefined) return `the prefix ${showValue(reserved)} is reserved`;
   if (text.endsWith('.mrap')) return 'the suffix ".mrap" is reserved for multi-region access point aliases';
   if (text.endsWith('--x-s3') && !DIRECTORY_BUCKET.test(text)) return 'a directory bucket name must have the form NAME--ZONE-ID--x-s3';
   if (ALIAS_SUFFIXES.some((s) => text.endsWith(s)) || text.endsWith('--x-s3')) return undefined;
@@ -199,7 +200,3 @@ function bucketProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** Quotes a fragment of user input for a message, cut to a readable length. */
-export function quote(text: string, max = 80): string {
-  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}

@@ -49,3 +49,16 @@ export function oneLine(text: string): string {
 export function printable(text: string): string {
   return text.replace(/\r\n/g, '\n').replace(UNPRINTABLE_BUT_NEWLINE, escapeChar);
 }
+
+/** Values longer than this are cut when shown in a message. */
+export const MAX_SHOWN = 80;
+
+/** Cuts a value for a message so a 1 MB variable never lands in a log line. */
+export function truncate(value: string, max = MAX_SHOWN): string {
+  return value.length > max ? `${value.slice(0, max)}… (${value.length} characters)` : value;
+}
+
+/** A value from input, for a message: cut, quoted as a JSON string, with every control or format character escaped. */
+export function showValue(value: string, max = MAX_SHOWN): string {
+  return oneLine(JSON.stringify(truncate(value, max)));
+}

@@ -11,7 +11,8 @@
  *
  * Parsing throws AwsNameError naming the entry and what is wrong.
  */
-import { AwsNameError, parseRoleArn, quote, ROLE_ARN_FORM } from './aws-names.js';
+import { AwsNameError, parseRoleArn, ROLE_ARN_FORM } from './aws-names.js';
+import { showValue } from './redact.js';
 
 export interface RoleTarget {
   /** The role ARN as given (the metric label `target`). */
@@ -36,7 +37,7 @@ export function parseRoleTargets(text: string): RoleTarget[] {
   const targets = entries.map((entry, i) => parseEntry(entry, i + 1));
   const seen = new Set<string>();
   for (const [i, t] of targets.entries()) {
-    if (seen.has(t.arn)) throw new AwsNameError(`entry ${i + 1}: ${quote(t.arn)} is listed twice`, ROLE_TARGETS_FORM);
+    if (seen.has(t.arn)) throw new AwsNameError(`entry ${i + 1}: ${showValue(t.arn)} is listed twice`, ROLE_TARGETS_FORM);
     seen.add(t.arn);
   }
   return targets;
@@ -52,11 +53,11 @@ function parseEntry(entry: string, n: number): RoleTarget {
   try {
     arn = parseRoleArn(arnText);
   } catch (error) {
-    if (error instanceof AwsNameError) throw new AwsNameError(`entry ${n} ${quote(arnText)}: ${error.message}`, ROLE_TARGETS_FORM);
+    if (error instanceof AwsNameError) throw new AwsNameError(`entry ${n} ${showValue(arnText)}: ${error.message}`, ROLE_TARGETS_FORM);
     throw error;
   }
   if (externalId !== undefined && !EXTERNAL_ID.test(externalId)) {
-    throw new AwsNameError(`entry ${n}: the ExternalId after "#" must be 2-1224 letters, digits or _+=,.@:/- (found ${externalId.length} characters${externalId.length > 0 ? ` ${quote(externalId, 40)}` : ''})`, ROLE_TARGETS_FORM);
+    throw new AwsNameError(`entry ${n}: the ExternalId after "#" must be 2-1224 letters, digits or _+=,.@:/- (found ${externalId.length} characters${externalId.length > 0 ? ` ${showValue(externalId, 40)}` : ''})`, ROLE_TARGETS_FORM);
   }
   return { arn: arn.arn, partition: arn.partition, accountId: arn.accountId, roleName: arn.roleName, ...(externalId === undefined ? {} : { externalId }) };
 }
