@@ -62,7 +62,8 @@ export function transportReason(facts: ErrorFacts): Reason | undefined {
 
 export function diagnoseSts(error: unknown, ctx: DiagnosisContext): Diagnosis {
   const facts = errorFacts(error);
-  const said = `${ctx.operation} at ${ctx.stsEndpoint} answered ${facts.name}${facts.status ? ` (HTTP ${facts.status})` : ''}: ${facts.message}`;
+  // One full stop after AWS's message, whether or not it ends with its own.
+  const said = `${ctx.operation} at ${ctx.stsEndpoint} answered ${facts.name}${facts.status ? ` (HTTP ${facts.status})` : ''}: ${facts.message}`.replace(/[.\s]+$/, '');
   const transport = transportReason(facts);
   if (transport !== undefined) return transportDiagnosis(transport, facts, ctx, 'STS');
   const name = facts.name.replace(/Exception$/, '');
@@ -104,16 +105,16 @@ export function diagnoseSts(error: unknown, ctx: DiagnosisContext): Diagnosis {
       break;
   }
   if (facts.status !== undefined && facts.status >= 500) {
-    return { reason: 'sts_error', cause: `${said}. STS had a server-side failure; usually transient.`, fix: 'Nothing to change if it clears; the probe retries at the next interval. If it persists, check the AWS Health Dashboard for STS in this region.' };
+    return { reason: 'sts_unavailable', cause: `${said}. STS had a server-side failure (AWS is unavailable, not this pod's setup); usually transient.`, fix: 'Nothing to change if it clears; the probe retries at the next interval. If it persists, check the AWS Health Dashboard for STS in this region.' };
   }
-  return { reason: 'sts_error', cause: said, fix: 'See the STS error above; check the role, its trust policy and the region.' };
+  return { reason: 'sts_error', cause: `${said}.`, fix: 'See the STS error above; check the role, its trust policy and the region.' };
 }
 
 export function transportDiagnosis(reason: Reason, facts: ErrorFacts, ctx: { stsEndpoint: string }, service: string): Diagnosis {
   const endpoint = service === 'STS' ? ` at ${ctx.stsEndpoint}` : '';
   switch (reason) {
     case 'throttled':
-      return { reason, cause: `${service}${endpoint} throttled the request (${facts.name}): the account's ${service} request rate is exhausted, often by many pods calling at once.`, fix: 'The probe backs off on its own. If it persists, raise IRSA_PROBE_INTERVAL and IRSA_PROBE_ASSUME_INTERVAL, and look for other callers hammering STS (CloudTrail eventSource sts.amazonaws.com).' };
+      return { reason, cause: `${service}${endpoint} throttled the request (${facts.name}): the account's ${service} request rate is exhausted, often by many pods calling at once.`, fix: 'The probe backs off on its own. If it persists, raise IRSA_PROBE_INTERVAL, and look for other callers hammering STS (CloudTrail eventSource sts.amazonaws.com).' };
     case 'timeout':
       return { reason, cause: `${service}${endpoint} did not answer within the timeout (${facts.message}).`, fix: `Check egress from the pod to ${service}${endpoint} (NetworkPolicy, security groups, NAT, VPC endpoint for ${service}), or raise IRSA_PROBE_TIMEOUT.` };
     default:

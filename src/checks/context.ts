@@ -48,6 +48,10 @@ export interface ProbeState {
   credentialsFingerprint?: string;
   assumedAt?: number;
   assumedRoleArn?: string;
+  /** What identified the credentials whose caller identity was last checked (assumed-role ARN, or a key-id fingerprint). */
+  identityKey?: string;
+  /** When GetCallerIdentity last succeeded. */
+  identityCheckedAt?: number;
   chainVerifiedKeyId?: string;
   chainArn?: string;
   stsEndpoint: string;
