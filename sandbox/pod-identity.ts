@@ -29,6 +29,7 @@ export class PodIdentityAgent {
   private readonly server: Server;
   private readonly keys;
   private port = 0;
+  private closed = false;
 
   private constructor(
     private readonly world: PodIdentityWorld,
@@ -51,7 +52,14 @@ export class PodIdentityAgent {
     return `http://${LOOPBACK}:${this.port}/v1/credentials`;
   }
 
+  /** The agent is down (listener closed, connections refused), or up again on the same port. */
+  async setRefusing(refuse: boolean): Promise<void> {
+    if (refuse && this.server.listening) await closeServer(this.server);
+    if (!refuse && !this.server.listening && !this.closed) await listen(this.server, this.port);
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     await closeServer(this.server);
   }
 

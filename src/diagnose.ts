@@ -87,7 +87,7 @@ export function diagnoseSts(error: unknown, ctx: DiagnosisContext): Diagnosis {
       return { reason: 'oidc_key_unavailable', cause: `${said}. STS could not reach the identity provider; often transient.`, fix: `Usually transient: the probe retries with backoff and alerts only when it persists. Check that ${issuer}/.well-known/openid-configuration is reachable.` };
     case 'IDPRejectedClaim':
     case 'AccessDenied':
-      return { reason: 'trust_policy_mismatch', cause: `${said}. The role's trust policy does not admit this token: its Federated principal, ":sub" or ":aud" condition does not match this pod (wrong namespace or service account name, StringEquals with a wildcard, a provider ARN typo, or a provider in another account).`, fix: trustPolicyFix(ctx) };
+      return { reason: 'trust_policy_mismatch', cause: `${said}. The role's trust policy does not admit this token: its Federated principal, ":sub" or ":aud" condition does not match this pod (wrong namespace or service account name, StringEquals with a wildcard, a provider ARN typo, or a provider in another account), or the role does not exist (deleted, or a typo in its name): AWS answers both alike.`, fix: trustPolicyFix(ctx) };
     case 'ValidationError':
       if (/arn/i.test(facts.message)) {
         return { reason: 'env_invalid', cause: `${said}. AWS_ROLE_ARN=${JSON.stringify(ctx.roleArn ?? '')} is malformed.`, fix: 'Fix the eks.amazonaws.com/role-arn annotation to the form arn:aws:iam::<12-digit account>:role/<name>, then restart the pod.' };

@@ -127,7 +127,7 @@ describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_0
     if (!probeEnv.AWS_EC2_METADATA_SERVICE_ENDPOINT) probeEnv.AWS_EC2_METADATA_DISABLED = 'true';
     probe = start(
       process.execPath,
-      [PROBE_MAIN, 'serve', '--host', '127.0.0.1', '--port', String(probePort), '--interval', '200ms', '--assume-interval', '2s', '--log-level', 'warn'],
+      [PROBE_MAIN, 'serve', '--host', '127.0.0.1', '--port', String(probePort), '--interval', '200ms', '--log-level', 'warn'],
       probeEnv,
     );
 
