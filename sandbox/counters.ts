@@ -43,8 +43,3 @@ export class Counters {
     this.stats = Counters.empty();
   }
 }
-
-/** Requests counted for one operation (0 when never called). */
-export function requestsOf(stats: Stats, emulator: EmulatorName, operation: string): number {
-  return stats[emulator][operation]?.requests ?? 0;
-}

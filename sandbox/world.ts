@@ -24,8 +24,6 @@ import { StsEmulator } from './sts.js';
 import { WebIdentityVerifier } from './web-identity.js';
 
 export { SCENARIOS, type ScenarioName } from './scenarios.js';
-export type { Faults } from './faults.js';
-export type { Stats } from './counters.js';
 
 export interface WorldOptions {
   /** Default healthy. Decides the env file's identity variables (fixed for the world's life). */

@@ -155,8 +155,7 @@ export const STS_FALLBACK_REGION = 'us-east-1';
  * so callers pass what the environment says and the choice is documented in
  * one place. With no region the SDK's web-identity STS client uses us-east-1.
  */
-export function stsEndpointFor(region: string | undefined, regionalEndpoints: string | undefined, endpointUrlSts?: string, endpointUrl?: string): string {
-  void regionalEndpoints;
+export function stsEndpointFor(region: string | undefined, endpointUrlSts?: string, endpointUrl?: string): string {
   if (endpointUrlSts) return endpointUrlSts;
   if (endpointUrl) return endpointUrl;
   const effective = region ? region : STS_FALLBACK_REGION;

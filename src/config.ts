@@ -15,8 +15,6 @@ import { LOG_LEVELS } from './types.js';
 
 export const DEFAULT_PORT = 9876;
 export const DEFAULT_HOST = '0.0.0.0';
-export const DEFAULT_TOKEN_FILE = '/var/run/secrets/eks.amazonaws.com/serviceaccount/token';
-export const DEFAULT_POD_IDENTITY_TOKEN_FILE = '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token';
 export const DEFAULT_S3_PREFIX = 'irsa-probe/';
 export const DEFAULT_POD_NAME = 'irsa-probe';
 /** Below this interval the probe warns: every pod calls STS every interval. */

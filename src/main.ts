@@ -40,13 +40,13 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       process.stdout.write(`irsa-probe ${version}\n`);
       return EXIT_OK;
     case 'check':
-      return check(config, warnings, version);
+      return check(config, warnings);
     case 'serve':
       return serve(config, warnings, version);
   }
 }
 
-async function check(config: Config, warnings: readonly string[], version: string): Promise<number> {
+async function check(config: Config, warnings: readonly string[]): Promise<number> {
   const log = createLogger(config.logLevel, (line) => process.stderr.write(line));
   for (const w of warnings) log.warn(w);
   const { probe } = wireProbe(config);

@@ -7,10 +7,9 @@
  * `operation`/`outcome` are fixed unions.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { CHECK_NAMES, isReason, type CheckName, type CheckResult, type Reason, type Report } from './types.js';
+import { CHECKS, isCheckName } from './checks/index.js';
+import { isReason, type CheckName, type CheckResult, type Reason, type Report, type StsOperation, type StsOutcome } from './types.js';
 
-export type StsOperation = 'AssumeRoleWithWebIdentity' | 'GetCallerIdentity' | 'PodIdentityAgent';
-export type StsOutcome = 'success' | 'error' | 'throttled';
 
 export interface ProbeInfo {
   readonly mechanism: string;
@@ -53,19 +52,11 @@ export const METRIC_LABELS: Readonly<Record<string, readonly string[]>> = Object
 export const CHECK_DURATION_BUCKETS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
 
 /** The reason a failed check is counted under when it carries none from REASONS. */
-export const GENERIC_REASON: Readonly<Record<CheckName, Reason>> = Object.freeze({
-  env: 'env_invalid',
-  token: 'token_malformed',
-  sts: 'sts_error',
-  chain: 'chain_error',
-  s3: 's3_error',
-});
+export const GENERIC_REASON: Readonly<Record<CheckName, Reason>> = Object.freeze(
+  Object.fromEntries(CHECKS.map((c) => [c.name, c.fallbackReason])) as Record<CheckName, Reason>,
+);
 
 const INFO_LABELS = ['mechanism', 'role_arn', 'region', 'sts_endpoint', 'namespace', 'service_account', 'version'] as const;
-
-function isCheckName(value: string): value is CheckName {
-  return (CHECK_NAMES as readonly string[]).includes(value);
-}
 
 /** The bounded reason label for a failed check. */
 export function reasonLabel(check: CheckName, reason: unknown): Reason {
@@ -125,7 +116,12 @@ export class ProbeMetrics {
     this.cycles.inc();
     this.probeSuccess.set(report.ok ? 1 : 0);
     this.probeDuration.set(report.durationMs / 1000);
-    for (const check of report.checks) this.observeCheck(check);
+    for (const check of report.checks) {
+      this.observeCheck(check);
+      for (const call of check.stsCalls ?? []) this.countStsRequest(call.operation, call.outcome);
+    }
+    this.setTokenExpiry(report.facts.claims?.exp);
+    this.setCredentialsExpiry(report.facts.credentialsExpireAt ? report.facts.credentialsExpireAt.getTime() / 1000 : undefined);
     if (report.ok) {
       const endMs = Date.parse(report.startedAt) + report.durationMs;
       this.lastSuccess.set((Number.isFinite(endMs) ? endMs : Date.now()) / 1000);

@@ -1,15 +1,15 @@
 /**
- * Runs the checks in order with a timeout each and returns a Report. A check
- * never throws out of here, and a failed prerequisite skips what depends on it
- * (no STS call without a readable token).
+ * Runs the checks in order with a timeout each and returns a Report, the one
+ * thing a cycle produces. A check never throws out of here, and a check whose
+ * needs did not pass is skipped (no STS call without a readable token). What
+ * the checks cache between cycles stays in here; the Report carries the facts.
  */
 import type { Config } from './config.js';
-import { CHECKS } from './checks/index.js';
-import type { Check, CheckContext, CycleScratch, ProbeDeps, ProbeState, Verdict } from './checks/context.js';
+import { CHECKS, type CheckEntry } from './checks/index.js';
+import type { CheckContext, CycleScratch, ProbeDeps, ProbeState, Verdict } from './checks/context.js';
 import { errorFacts } from './diagnose.js';
 import type { MechanismInfo } from './mechanism.js';
-import type { StsOperation, StsOutcome } from './metrics.js';
-import type { CheckName, CheckResult, Report } from './types.js';
+import type { CheckName, CheckResult, CycleFacts, Report, StsCall } from './types.js';
 
 export interface ProbeOptions {
   readonly config: Config;
@@ -17,17 +17,16 @@ export interface ProbeOptions {
   readonly deps: ProbeDeps;
   readonly stsEndpoint: string;
   readonly now?: () => number;
-  readonly onStsRequest?: (operation: StsOperation, outcome: StsOutcome) => void;
-  readonly checks?: ReadonlyArray<readonly [CheckName, Check]>;
+  readonly checks?: readonly CheckEntry[];
 }
 
 export class Probe {
-  readonly state: ProbeState;
+  readonly #state: ProbeState;
   private readonly now: () => number;
-  private readonly checks: ReadonlyArray<readonly [CheckName, Check]>;
+  private readonly checks: readonly CheckEntry[];
 
   constructor(private readonly options: ProbeOptions) {
-    this.state = { stsEndpoint: options.stsEndpoint };
+    this.#state = { stsEndpoint: options.stsEndpoint };
     this.now = options.now ?? Date.now;
     this.checks = options.checks ?? CHECKS;
   }
@@ -41,48 +40,52 @@ export class Probe {
     const cycle: CycleScratch = {};
     const results: CheckResult[] = [];
     try {
-      for (const [name, check] of this.checks) {
-        const blocked = this.blockedBy(name, results);
+      for (const entry of this.checks) {
+        const blocked = this.blockedBy(entry, results);
         const result = blocked !== undefined
-          ? { name, status: 'skip' as const, durationMs: 0, message: `skipped: ${blocked}`, findings: [] }
-          : await this.runOne(name, check, cycle, signal);
+          ? { name: entry.name as CheckName, status: 'skip' as const, durationMs: 0, message: `skipped: ${blocked}`, findings: [] }
+          : await this.runOne(entry, cycle, signal);
         results.push(result);
       }
     } finally {
       delete cycle.token;
     }
-    const ok = results.every((r) => r.status !== 'fail');
     return {
-      ok,
+      ok: results.every((r) => r.status !== 'fail'),
       startedAt: new Date(started).toISOString(),
       durationMs: this.now() - started,
       checks: results,
-      findings: results.flatMap((r) => r.findings),
+      facts: this.facts(),
+    };
+  }
+
+  private facts(): CycleFacts {
+    const s = this.#state;
+    return {
+      stsEndpoint: s.stsEndpoint,
+      claims: s.claims,
+      tokenChangedAt: s.tokenChangedAt,
+      assumedRoleArn: s.credentials ? s.assumedRoleArn : undefined,
+      credentialsObtainedAt: s.credentials ? s.assumedAt : undefined,
+      credentialsExpireAt: s.credentials?.expiration,
+      chainArn: s.chainArn,
     };
   }
 
   /** Why a check cannot run this cycle, or undefined. */
-  private blockedBy(name: CheckName, done: readonly CheckResult[]): string | undefined {
-    const status = (check: CheckName) => done.find((r) => r.name === check)?.status;
-    switch (name) {
-      case 'env':
-        return undefined;
-      case 'token':
-        return status('env') === 'fail' ? 'env failed' : undefined;
-      case 'sts':
-        return status('token') !== 'pass' ? 'token not usable' : undefined;
-      case 'chain':
-        if (this.options.mechanism.mechanism === 'none') return undefined;
-        return status('sts') !== 'pass' ? 'sts failed' : undefined;
-      case 's3':
-        return status('sts') !== 'pass' ? 'sts failed' : undefined;
-    }
+  private blockedBy(entry: CheckEntry, done: readonly CheckResult[]): string | undefined {
+    if (entry.runsWithoutIdentity && this.options.mechanism.mechanism === 'none') return undefined;
+    const unmet = entry.needs.find((need) => done.find((r) => r.name === need)?.status !== 'pass');
+    if (unmet === undefined) return undefined;
+    return done.find((r) => r.name === unmet)?.status === 'fail' ? `${unmet} failed` : `${unmet} did not pass`;
   }
 
-  private async runOne(name: CheckName, check: Check, cycle: CycleScratch, parent: AbortSignal): Promise<CheckResult> {
+  private async runOne(entry: CheckEntry, cycle: CycleScratch, parent: AbortSignal): Promise<CheckResult> {
+    const name = entry.name as CheckName;
     const started = this.now();
     const timeoutMs = this.options.config.timeoutMs;
     const controller = new AbortController();
+    const stsCalls: StsCall[] = [];
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     const ctx: CheckContext = {
@@ -91,9 +94,9 @@ export class Probe {
       signal: controller.signal,
       now: this.now,
       deps: this.options.deps,
-      state: this.state,
+      state: this.#state,
       cycle,
-      onStsRequest: this.options.onStsRequest ?? (() => undefined),
+      onStsRequest: (operation, outcome) => void stsCalls.push({ operation, outcome }),
       audience: this.audience,
     };
     // Ends at the first of: the check's verdict, its timeout, or shutdown. Both
@@ -112,12 +115,13 @@ export class Probe {
     });
     let verdict: Verdict;
     try {
-      verdict = await Promise.race([check(ctx).catch((error: unknown) => crashed(name, error)), deadline]);
+      verdict = await Promise.race([entry.run(ctx).catch((error: unknown) => crashed(entry, error)), deadline]);
     } finally {
       clearTimeout(timer);
       if (onAbort) parent.removeEventListener('abort', onAbort);
     }
-    return { name, status: verdict.status, reason: verdict.reason, message: verdict.message, findings: verdict.findings ?? [], durationMs: this.now() - started };
+    const reason = verdict.status === 'fail' ? (verdict.reason ?? entry.fallbackReason) : undefined;
+    return { name, status: verdict.status, reason, message: verdict.message, findings: verdict.findings ?? [], durationMs: this.now() - started, stsCalls: [...stsCalls] };
   }
 }
 
@@ -131,9 +135,10 @@ function stopped(name: CheckName): Verdict {
 }
 
 /** A bug in a check must not crash the probe: it fails the check instead. */
-function crashed(name: CheckName, error: unknown): Verdict {
+function crashed(entry: CheckEntry, error: unknown): Verdict {
   const facts = errorFacts(error);
-  const reason = name === 'env' ? 'env_invalid' : name === 'token' ? 'token_malformed' : name === 'chain' ? 'chain_error' : name === 's3' ? 's3_error' : 'sts_error';
+  const name = entry.name as CheckName;
+  const reason = entry.fallbackReason;
   const cause = `the ${name} check failed unexpectedly: ${facts.name}: ${facts.message}`;
   return { status: 'fail', reason, message: cause, findings: [{ check: name, severity: 'error', reason, cause, fix: 'This is a bug in irsa-probe; please report it with the /status output.' }] };
 }

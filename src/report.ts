@@ -6,9 +6,10 @@
  * Renders only what it is given: reports never carry secrets in the first place.
  */
 import type { Liveness, Readiness } from './health.js';
+import { CHECK_NAMES } from './checks/index.js';
 import type { CheckResult, Finding, Report } from './types.js';
 
-const NAME_WIDTH = 6; // 'chain' + one space
+const NAME_WIDTH = Math.max(...CHECK_NAMES.map((n) => n.length)) + 1;
 const INDENT = '  ';
 const BLOCK_INDENT = '    ';
 
@@ -36,18 +37,10 @@ function findingBlock(f: Finding): string[] {
   return [`${f.severity.toUpperCase()} ${f.check} ${f.reason}`, ...labelled('cause', f.cause), ...labelled('fix', f.fix)];
 }
 
-/** The report's findings plus any only present on its checks, each once, errors first. */
+/** Every check's findings, errors first. */
 export function allFindings(report: Report): Finding[] {
-  const seen = new Set<string>();
-  const out: Finding[] = [];
-  for (const f of [...report.findings, ...report.checks.flatMap((c) => c.findings)]) {
-    const key = `${f.check}\0${f.severity}\0${f.reason}\0${f.cause}\0${f.fix}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(f);
-  }
   const rank = (f: Finding): number => (f.severity === 'error' ? 0 : 1);
-  return out.sort((a, b) => rank(a) - rank(b));
+  return report.checks.flatMap((c) => c.findings).sort((a, b) => rank(a) - rank(b));
 }
 
 export function summaryLine(report: Report): string {

@@ -44,7 +44,6 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
   const { probe, mechanism, stsEndpoint } = wireProbe(config, {
     ...(options.deps ? { deps: options.deps } : {}),
     now,
-    onStsRequest: (operation, outcome) => metrics.countStsRequest(operation, outcome),
   });
   const heartbeatTimeoutMs = Math.max(3 * config.intervalMs, 5000) + config.cycleBudgetMs;
   const health = new Health({
@@ -54,17 +53,17 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
     heartbeatTimeoutMs,
     createdAt: now(),
   });
-  const setInfo = () =>
+  const setInfo = (sub: string | undefined) =>
     metrics.setInfo({
       mechanism: mechanism.mechanism,
       role_arn: config.expectedRoleArn ?? config.aws.roleArn ?? '',
       region: config.aws.region ?? '',
       sts_endpoint: stsEndpoint,
-      namespace: parseSubject(probe.state.claims?.sub)?.namespace ?? config.namespace ?? '',
-      service_account: parseSubject(probe.state.claims?.sub)?.name ?? '',
+      namespace: parseSubject(sub)?.namespace ?? config.namespace ?? '',
+      service_account: parseSubject(sub)?.name ?? '',
       version: options.version,
     });
-  setInfo();
+  setInfo(undefined);
   const failureLog = new RepeatFilter(now);
   let infoSubject: string | undefined;
 
@@ -79,12 +78,10 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
       const transition = health.record(report, at);
       metrics.observeReport(report);
       metrics.setReady(health.readiness(at).ready);
-      metrics.setTokenExpiry(probe.state.claims?.exp);
-      const expiration = probe.state.credentials?.expiration;
-      metrics.setCredentialsExpiry(expiration ? expiration.getTime() / 1000 : undefined);
-      if (probe.state.claims?.sub !== infoSubject) {
-        infoSubject = probe.state.claims?.sub;
-        setInfo();
+      const sub = report.facts.claims?.sub;
+      if (sub !== infoSubject) {
+        infoSubject = sub;
+        setInfo(sub);
       }
       if (transition) options.log.info(transition.ready ? 'ready' : 'not ready', { cause: transition.cause });
       for (const check of report.checks) {
@@ -102,7 +99,7 @@ export function createRuntime(config: Config, options: RuntimeOptions): Runtime 
       metrics.setReady(health.readiness(at).ready);
     },
     status() {
-      return buildStatus({ version: options.version, config, mechanism, audience: probe.audience, state: probe.state, health, now });
+      return buildStatus({ version: options.version, config, mechanism, audience: probe.audience, stsEndpoint, health, now });
     },
   };
 }

@@ -1,6 +1,5 @@
 /** The /status document: everything an operator needs, and no secrets. */
 import type { Config } from './config.js';
-import type { ProbeState } from './checks/context.js';
 import type { Health } from './health.js';
 import type { MechanismInfo } from './mechanism.js';
 
@@ -9,7 +8,7 @@ export interface StatusSources {
   readonly config: Config;
   readonly mechanism: MechanismInfo;
   readonly audience: string;
-  readonly state: ProbeState;
+  readonly stsEndpoint: string;
   readonly health: Health;
   readonly now: () => number;
 }
@@ -41,14 +40,16 @@ export function configSummary(config: Config, audience: string, stsEndpoint: str
 
 export function buildStatus(s: StatusSources) {
   const now = s.now();
-  const claims = s.state.claims;
+  const report = s.health.lastReport();
+  const facts = report?.facts;
+  const claims = facts?.claims;
   const readiness = s.health.readiness(now);
   return {
     version: s.version,
     time: new Date(now).toISOString(),
     mechanism: s.mechanism.mechanism,
     bothMechanismsSet: s.mechanism.bothSet,
-    config: configSummary(s.config, s.audience, s.state.stsEndpoint),
+    config: configSummary(s.config, s.audience, s.stsEndpoint),
     token: claims
       ? {
           issuer: claims.iss ?? null,
@@ -61,14 +62,14 @@ export function buildStatus(s: StatusSources) {
           pod: claims.pod ?? null,
           algorithm: claims.alg ?? null,
           keyId: claims.kid ?? null,
-          lastRotationSeenAt: isoMs(s.state.tokenChangedAt),
+          lastRotationSeenAt: isoMs(facts?.tokenChangedAt),
         }
       : null,
-    credentials: s.state.credentials
-      ? { assumedRoleArn: s.state.assumedRoleArn ?? null, obtainedAt: isoMs(s.state.assumedAt), expiresAt: s.state.credentials.expiration?.toISOString() ?? null }
+    credentials: facts?.credentialsObtainedAt !== undefined
+      ? { assumedRoleArn: facts.assumedRoleArn ?? null, obtainedAt: isoMs(facts.credentialsObtainedAt), expiresAt: facts.credentialsExpireAt?.toISOString() ?? null }
       : null,
-    defaultChain: s.state.chainArn ? { resolvesTo: s.state.chainArn } : null,
+    defaultChain: facts?.chainArn ? { resolvesTo: facts.chainArn } : null,
     readiness: { ready: readiness.ready, cause: readiness.cause, lastSuccessAt: isoMs(s.health.lastSuccessAt()), history: s.health.history() },
-    lastReport: s.health.lastReport() ?? null,
+    lastReport: report ? { ok: report.ok, startedAt: report.startedAt, durationMs: report.durationMs, checks: report.checks } : null,
   };
 }

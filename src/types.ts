@@ -3,8 +3,9 @@
  * reasons, Findings, CheckResults and the Report. See DESIGN.md §1, §3, §5.
  */
 
-export const CHECK_NAMES = ['env', 'token', 'sts', 'chain', 's3'] as const;
-export type CheckName = (typeof CHECK_NAMES)[number];
+import type { TokenClaims } from './token-file.js';
+export type { CheckName } from './checks/index.js';
+import type { CheckName } from './checks/index.js';
 
 /**
  * The fixed set of `reason` values. Metric labels only ever carry one of these,
@@ -65,6 +66,14 @@ export interface Finding {
   readonly fix: string;
 }
 
+/** One call to STS (or the Pod Identity agent) made by a check, for irsa_sts_requests_total. */
+export type StsOperation = 'AssumeRoleWithWebIdentity' | 'GetCallerIdentity' | 'PodIdentityAgent';
+export type StsOutcome = 'success' | 'error' | 'throttled';
+export interface StsCall {
+  readonly operation: StsOperation;
+  readonly outcome: StsOutcome;
+}
+
 export interface CheckResult {
   readonly name: CheckName;
   /** 'skipped': the check did not apply (no bucket, prerequisite failed). */
@@ -75,14 +84,31 @@ export interface CheckResult {
   /** One line saying what the check saw (no secrets). */
   readonly message: string;
   readonly findings: readonly Finding[];
+  /** STS (and agent) calls the check finished before its verdict. */
+  readonly stsCalls?: readonly StsCall[];
 }
 
+/** What the probe knows after a cycle, for /status and the metrics. Never a token or a key. */
+export interface CycleFacts {
+  readonly stsEndpoint: string;
+  readonly claims?: TokenClaims;
+  /** When the token file last changed (ms since the epoch). */
+  readonly tokenChangedAt?: number;
+  readonly assumedRoleArn?: string;
+  /** When the current role credentials were obtained (ms since the epoch). */
+  readonly credentialsObtainedAt?: number;
+  readonly credentialsExpireAt?: Date;
+  /** What the SDK default chain resolves to. */
+  readonly chainArn?: string;
+}
+
+/** The one thing a cycle produces. */
 export interface Report {
   readonly ok: boolean;
   readonly startedAt: string;
   readonly durationMs: number;
   readonly checks: readonly CheckResult[];
-  readonly findings: readonly Finding[];
+  readonly facts: CycleFacts;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;

@@ -8,7 +8,7 @@ import type { ProbeDeps } from './checks/context.js';
 import type { Config } from './config.js';
 import { createDeps } from './deps.js';
 import { detectMechanism, type MechanismInfo } from './mechanism.js';
-import { Probe, type ProbeOptions } from './probe.js';
+import { Probe } from './probe.js';
 
 export interface Wired {
   readonly probe: Probe;
@@ -16,16 +16,15 @@ export interface Wired {
   readonly stsEndpoint: string;
 }
 
-export function wireProbe(config: Config, opts: { deps?: ProbeDeps; now?: () => number; onStsRequest?: ProbeOptions['onStsRequest'] } = {}): Wired {
+export function wireProbe(config: Config, opts: { deps?: ProbeDeps; now?: () => number } = {}): Wired {
   const mechanism = detectMechanism(config.aws);
-  const stsEndpoint = stsEndpointFor(config.aws.region ?? 'us-east-1', config.aws.stsRegionalEndpoints, config.aws.endpointUrlSts, config.aws.endpointUrl);
+  const stsEndpoint = stsEndpointFor(config.aws.region, config.aws.endpointUrlSts, config.aws.endpointUrl);
   const probe = new Probe({
     config,
     mechanism,
     deps: opts.deps ?? createDeps(config),
     stsEndpoint,
     ...(opts.now ? { now: opts.now } : {}),
-    ...(opts.onStsRequest ? { onStsRequest: opts.onStsRequest } : {}),
   });
   return { probe, mechanism, stsEndpoint };
 }

@@ -6,9 +6,8 @@
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { Config } from '../config.js';
 import type { MechanismInfo } from '../mechanism.js';
-import type { CheckName, CheckResult, Finding, Reason } from '../types.js';
+import type { CheckName, Finding, Reason, StsOperation, StsOutcome } from '../types.js';
 import type { TokenClaims } from '../token-file.js';
-import type { StsOperation, StsOutcome } from '../metrics.js';
 
 export interface Credentials extends AwsCredentialIdentity {
   readonly expiration?: Date;
@@ -103,4 +102,3 @@ export function warning(check: CheckName, cause: string, fix: string): Finding {
   return { check, severity: 'warning', reason: 'warning', cause, fix };
 }
 
-export type { CheckResult };

@@ -135,19 +135,18 @@ describe('regions and partitions', () => {
 
 describe('stsEndpointFor', () => {
   const cases: Array<[string, Parameters<typeof stsEndpointFor>, string]> = [
-    ['a regional endpoint for the region', ['us-west-2', 'regional'], 'https://sts.us-west-2.amazonaws.com'],
-    ['a regional endpoint even when AWS_STS_REGIONAL_ENDPOINTS=legacy (SDK v3 ignores it)', ['us-west-2', 'legacy'], 'https://sts.us-west-2.amazonaws.com'],
-    ['a regional endpoint when the setting is absent', ['eu-west-1', undefined], 'https://sts.eu-west-1.amazonaws.com'],
-    ['the .com.cn suffix in China', ['cn-north-1', undefined], 'https://sts.cn-north-1.amazonaws.com.cn'],
-    ['the GovCloud endpoint', ['us-gov-west-1', undefined], 'https://sts.us-gov-west-1.amazonaws.com'],
-    ['the ISO-B suffix', ['us-isob-east-1', undefined], 'https://sts.us-isob-east-1.sc2s.sgov.gov'],
-    ['the European Sovereign Cloud suffix', ['eusc-de-east-1', undefined], 'https://sts.eusc-de-east-1.amazonaws.eu'],
-    ['us-east-1 when no region is set', [undefined, undefined], 'https://sts.us-east-1.amazonaws.com'],
-    ['us-east-1 when the region is empty', ['', undefined], 'https://sts.us-east-1.amazonaws.com'],
-    ['the global endpoint for aws-global', ['aws-global', undefined], 'https://sts.amazonaws.com'],
-    ['AWS_ENDPOINT_URL_STS first', ['us-west-2', 'regional', 'http://127.0.0.1:4566', 'http://127.0.0.1:9999'], 'http://127.0.0.1:4566'],
-    ['AWS_ENDPOINT_URL when no STS-specific URL is set', ['us-west-2', 'regional', undefined, 'http://127.0.0.1:9999'], 'http://127.0.0.1:9999'],
-    ['AWS_ENDPOINT_URL when the STS-specific URL is empty', ['us-west-2', 'regional', '', 'http://127.0.0.1:9999'], 'http://127.0.0.1:9999'],
+    ['a regional endpoint for the region', ['us-west-2'], 'https://sts.us-west-2.amazonaws.com'],
+    ['a regional endpoint when the setting is absent', ['eu-west-1'], 'https://sts.eu-west-1.amazonaws.com'],
+    ['the .com.cn suffix in China', ['cn-north-1'], 'https://sts.cn-north-1.amazonaws.com.cn'],
+    ['the GovCloud endpoint', ['us-gov-west-1'], 'https://sts.us-gov-west-1.amazonaws.com'],
+    ['the ISO-B suffix', ['us-isob-east-1'], 'https://sts.us-isob-east-1.sc2s.sgov.gov'],
+    ['the European Sovereign Cloud suffix', ['eusc-de-east-1'], 'https://sts.eusc-de-east-1.amazonaws.eu'],
+    ['us-east-1 when no region is set', [undefined], 'https://sts.us-east-1.amazonaws.com'],
+    ['us-east-1 when the region is empty', [''], 'https://sts.us-east-1.amazonaws.com'],
+    ['the global endpoint for aws-global', ['aws-global'], 'https://sts.amazonaws.com'],
+    ['AWS_ENDPOINT_URL_STS first', ['us-west-2', 'http://127.0.0.1:4566', 'http://127.0.0.1:9999'], 'http://127.0.0.1:4566'],
+    ['AWS_ENDPOINT_URL when no STS-specific URL is set', ['us-west-2', undefined, 'http://127.0.0.1:9999'], 'http://127.0.0.1:9999'],
+    ['AWS_ENDPOINT_URL when the STS-specific URL is empty', ['us-west-2', '', 'http://127.0.0.1:9999'], 'http://127.0.0.1:9999'],
   ];
   for (const [what, args, endpoint] of cases) {
     test(`uses ${what}`, () => assert.equal(stsEndpointFor(...args), endpoint));

@@ -15,7 +15,7 @@ function report(ok: boolean, failing: Partial<CheckResult> = {}): Report {
       : { name: 'sts', status: 'fail', durationMs: 20, reason: 'trust_policy_mismatch', message: 'denied', findings: [], ...failing },
     { name: 's3', status: 'skip', durationMs: 0, message: 'no bucket', findings: [] },
   ];
-  return { ok, startedAt: new Date(T0).toISOString(), durationMs: 21, checks, findings: [] };
+  return { ok, startedAt: new Date(T0).toISOString(), durationMs: 21, checks, facts: { stsEndpoint: 'https://sts.us-west-2.amazonaws.com' } };
 }
 const PASS = report(true);
 const FAIL = report(false);

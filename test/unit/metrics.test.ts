@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { register as globalRegister } from 'prom-client';
 import { CHECK_DURATION_BUCKETS, GENERIC_REASON, METRIC_LABELS, METRIC_NAMES, ProbeMetrics, type ProbeInfo } from '../../src/metrics.js';
-import { CHECK_NAMES, REASONS, type CheckName, type CheckResult, type Report } from '../../src/types.js';
+import { CHECK_NAMES } from '../../src/checks/index.js';
+import { REASONS, type CheckName, type CheckResult, type Report } from '../../src/types.js';
 
 /** DESIGN.md §4, verbatim: name → [type, label names]. */
 const CONTRACT: Readonly<Record<string, readonly [string, readonly string[]]>> = {
@@ -69,7 +70,7 @@ function check(name: CheckName, status: CheckResult['status'], extra: Partial<Ch
 }
 
 function report(checks: CheckResult[], extra: Partial<Report> = {}): Report {
-  return { ok: checks.every((c) => c.status !== 'fail'), startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1500, checks, findings: [], ...extra };
+  return { ok: checks.every((c) => c.status !== 'fail'), startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1500, checks, facts: { stsEndpoint: 'https://sts.us-west-2.amazonaws.com' }, ...extra };
 }
 
 const metrics = (): ProbeMetrics => new ProbeMetrics({ defaultMetrics: false });

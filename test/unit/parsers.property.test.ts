@@ -155,7 +155,7 @@ describe('bucket names, regions and endpoints', () => {
         assert.equal(error, undefined);
         const partition = partitionOfRegion(text);
         assert.ok((PARTITIONS as readonly string[]).includes(partition));
-        const endpoint = stsEndpointFor(text, regional);
+        const endpoint = stsEndpointFor(text);
         if (valid) assert.ok(endpoint.startsWith(`https://sts.${text}.`), endpoint);
       }),
       RUNS,

@@ -93,7 +93,7 @@ describe('probe', () => {
     const report = await probeFor(env, fakeAws({ podIdentityCredentials: async () => (podIdentityCalls++, creds) })).run(new AbortController().signal);
     assert.equal(report.ok, true);
     assert.equal(podIdentityCalls, 0);
-    assert.ok(report.findings.some((f) => f.severity === 'warning' && /both IRSA/.test(f.cause)));
+    assert.ok(report.checks.flatMap((c) => c.findings).some((f) => f.severity === 'warning' && /both IRSA/.test(f.cause)));
   });
 
   test('pod identity: credentials from the agent, then GetCallerIdentity', async () => {

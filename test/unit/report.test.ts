@@ -25,7 +25,7 @@ const CHECKS: CheckResult[] = [
   { name: 'chain', status: 'skip', durationMs: 0, message: 'skipped: sts failed', findings: [] },
   { name: 's3', status: 'skip', durationMs: 0, message: 'no bucket configured', findings: [] },
 ];
-const FAILED: Report = { ok: false, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 234.4, checks: CHECKS, findings: [BOTH_SET, TRUST] };
+const FAILED: Report = { ok: false, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 234.4, checks: CHECKS, facts: { stsEndpoint: 'https://sts.us-west-2.amazonaws.com' } };
 
 describe('renderText', () => {
   const out = renderText(FAILED);
@@ -64,19 +64,14 @@ describe('renderText', () => {
     assert.equal(lines.at(-3), '');
   });
 
-  it('prints a finding present on both the report and its check once', () => {
+  it("prints every check's findings once, errors first", () => {
     assert.equal(lines.filter((l) => l === 'ERROR sts trust_policy_mismatch').length, 1);
+    assert.equal(lines.filter((l) => l === 'WARNING env warning').length, 1);
     assert.deepEqual(allFindings(FAILED), [TRUST, BOTH_SET]);
   });
 
-  it('prints findings that only sit on the checks', () => {
-    const text = renderText({ ...FAILED, findings: [] });
-    assert.match(text, /^ERROR sts trust_policy_mismatch$/m);
-    assert.match(text, /^WARNING env warning$/m);
-  });
-
   it('prints just the checks and the summary for a clean pass', () => {
-    const ok: Report = { ok: true, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 40, checks: [CHECKS[1]!], findings: [] };
+    const ok: Report = { ok: true, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 40, checks: [CHECKS[1]!], facts: { stsEndpoint: 'https://sts.us-west-2.amazonaws.com' } };
     assert.equal(renderText(ok), 'PASS token token for system:serviceaccount:ns:sa expires in 23h (2 ms)\n\nchecks: 1 ok, 0 failing, 0 skipped (cycle took 40 ms)\n');
   });
 

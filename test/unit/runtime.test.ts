@@ -47,7 +47,9 @@ describe('runtime: what each Report does to readiness, metrics and logs', () => 
     assert.deepEqual(lines.map((l) => JSON.parse(l).msg), ['ready']);
 
     assumeOk = false;
-    runtime.probe.state.credentials = undefined;
+    // A rotated token makes the probe assume again (the cached credentials are private to the probe).
+    const rotated = await mintToken({ iat: Math.floor(Date.now() / 1000) - 60 });
+    await dir.write(rotated);
     await cycle();
     assert.equal(runtime.health.readiness(clock).ready, true, 'one failure is below the threshold');
     await cycle();
@@ -61,6 +63,6 @@ describe('runtime: what each Report does to readiness, metrics and logs', () => 
     runtime.beat(clock);
     assert.match(await runtime.metrics.render(), /irsa_probe_ready 0/);
     const all = lines.join('\n') + text + JSON.stringify(runtime.status());
-    for (const secret of [token, SECRET_ACCESS_KEY, SESSION_TOKEN]) assert.ok(!all.includes(secret), 'no secret in logs, metrics or status');
+    for (const secret of [token, rotated, SECRET_ACCESS_KEY, SESSION_TOKEN]) assert.ok(!all.includes(secret), 'no secret in logs, metrics or status');
   });
 });

@@ -9,7 +9,7 @@ const report = (ok: boolean, reason?: 'throttled'): Report => ({
   startedAt: new Date().toISOString(),
   durationMs: 1,
   checks: [{ name: 'sts', status: ok ? 'pass' : 'fail', durationMs: 1, message: '', findings: [], ...(reason ? { reason } : {}) }],
-  findings: [],
+  facts: { stsEndpoint: 'https://sts.us-west-2.amazonaws.com' },
 });
 
 describe('scheduler delays', () => {

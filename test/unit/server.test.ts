@@ -45,7 +45,7 @@ const PASS: Report = {
     { name: 'sts', status: 'pass', durationMs: 25, message: 'assumed', findings: [] },
     { name: 's3', status: 'skip', durationMs: 0, message: 'no bucket', findings: [] },
   ],
-  findings: [],
+  facts: { stsEndpoint: 'https://sts.us-west-2.amazonaws.com' },
 };
 const FAIL: Report = {
   ...PASS,
