@@ -4,12 +4,14 @@
  * token is verified against the cluster issuer's key; the pod identity
  * association for its namespace and service account names the role, and the
  * answer is the container-credentials JSON the SDK's fromHttp provider reads.
+ * Like the real agent, it caches a pod's credentials and hands out the same
+ * ones until half their lifetime has passed.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createLocalJWKSet, errors, jwtVerify, type JWK } from 'jose';
 import type { Counters } from './counters.js';
-import { awsTimestamp, type CredentialStore } from './credentials.js';
+import { awsTimestamp, type CredentialStore, type IssuedCredentials } from './credentials.js';
 import { POD_IDENTITY_AUDIENCE } from './defaults.js';
 import { closeServer, guarded, listen, LOOPBACK, requestUrl, sendJson } from './http-util.js';
 import type { Account } from './scenarios.js';
@@ -30,6 +32,8 @@ export class PodIdentityAgent {
   private readonly keys;
   private port = 0;
   private closed = false;
+  /** Credentials handed out, per namespace, service account, pod and role. */
+  private readonly cache = new Map<string, { credentials: IssuedCredentials; refreshAt: number }>();
 
   private constructor(
     private readonly world: PodIdentityWorld,
@@ -63,6 +67,18 @@ export class PodIdentityAgent {
     await closeServer(this.server);
   }
 
+  private credentialsFor(accountId: string, roleName: string, namespace: string, serviceAccount: string, pod: string): IssuedCredentials {
+    const key = JSON.stringify([accountId, roleName, namespace, serviceAccount, pod]);
+    const now = Date.now();
+    const cached = this.cache.get(key);
+    if (cached !== undefined && now < cached.refreshAt) return cached.credentials;
+    const seconds = this.world.credentialsSeconds();
+    const sessionName = `eks-${this.world.clusterName}-${pod}-${randomUUID()}`.slice(0, 64);
+    const credentials = this.store.issue({ accountId, roleName, sessionName, issuer: 'pod-identity' }, seconds, now);
+    this.cache.set(key, { credentials, refreshAt: now + (seconds * 1000) / 2 });
+    return credentials;
+  }
+
   private fail(res: ServerResponse, status: number, code: string, message: string): void {
     this.counters.record('podIdentity', OPERATION, code);
     sendJson(res, status, { Code: code, Message: message });
@@ -89,8 +105,7 @@ export class PodIdentityAgent {
     if (association === undefined) {
       return this.fail(res, 404, 'ResourceNotFoundException', `No Pod Identity Association found for namespace ${k8s.namespace ?? '?'} and service account ${k8s.serviceaccount?.name ?? '?'}`);
     }
-    const sessionName = `eks-${this.world.clusterName}-${k8s.pod?.name ?? 'pod'}-${randomUUID()}`.slice(0, 64);
-    const c = this.store.issue({ accountId: account.id, roleName: association.roleName, sessionName, issuer: 'pod-identity' }, this.world.credentialsSeconds());
+    const c = this.credentialsFor(account.id, association.roleName, k8s.namespace ?? '', k8s.serviceaccount?.name ?? '', k8s.pod?.name ?? 'pod');
     this.counters.record('podIdentity', OPERATION);
     sendJson(res, 200, { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, Token: c.sessionToken, AccountId: c.accountId, Expiration: awsTimestamp(c.expiration) });
   }
