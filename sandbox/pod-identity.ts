@@ -5,7 +5,7 @@
  * association for its namespace and service account names the role, and the
  * answer is the container-credentials JSON the SDK's fromHttp provider reads.
  * Like the real agent, it caches a pod's credentials and hands out the same
- * ones until half their lifetime has passed.
+ * ones until half their lifetime has passed (sooner for short-lived ones).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -26,6 +26,8 @@ export interface PodIdentityWorld {
 }
 
 const OPERATION = 'credentials';
+/** The AWS SDKs refresh credentials this long before they expire. */
+const SDK_REFRESH_MARGIN_S = 300;
 
 export class PodIdentityAgent {
   private readonly server: Server;
@@ -75,7 +77,8 @@ export class PodIdentityAgent {
     const seconds = this.world.credentialsSeconds();
     const sessionName = `eks-${this.world.clusterName}-${pod}-${randomUUID()}`.slice(0, 64);
     const credentials = this.store.issue({ accountId, roleName, sessionName, issuer: 'pod-identity' }, seconds, now);
-    this.cache.set(key, { credentials, refreshAt: now + (seconds * 1000) / 2 });
+    // Refreshed well before the SDK's own 5-minute margin, so a client never holds credentials it deems expiring.
+    this.cache.set(key, { credentials, refreshAt: now + Math.min(seconds / 2, seconds - 2 * SDK_REFRESH_MARGIN_S) * 1000 });
     return credentials;
   }
 
