@@ -12,12 +12,14 @@ import { after, before, describe, test } from 'node:test';
 import { startWorld, type ScenarioName, type World } from '../../sandbox/world.js';
 import { loadConfig } from '../../src/config.js';
 import { ServeProcess } from '../helpers/process.js';
-import { endOf, JITTER, Observer, Results, SLACK_MS, summarise, type Timing } from './faults-harness.js';
+import { endOf, JITTER, Observer, Results, SLACK_MS, sleep, summarise, type Timing } from './faults-harness.js';
 
 /** The probe's defaults; the only setting the test changes is the interval (default 60 s). */
 const DEFAULTS = loadConfig(['serve'], {}).config;
 const TIMING: Timing = { intervalMs: 500, timeoutMs: DEFAULTS.timeoutMs, failureThreshold: DEFAULTS.failureThreshold };
 const results = new Results('detection');
+const steady = new Results<Record<string, number | string>>('sts-steady-state');
+const STEADY_MS = 5_000;
 
 interface Break {
   readonly name: string;
@@ -62,6 +64,27 @@ for (const w of WORLDS) {
     after(async () => {
       await serve?.stop();
       await world?.stop();
+    });
+
+    test('steady state: one STS call per cycle for IRSA (the assume), none for Pod Identity (the agent instead), GetCallerIdentity not at all', async () => {
+      await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 30_000);
+      await sleep(TIMING.intervalMs * 2);
+      const cycles = async () => Number(/^irsa_probe_cycles_total (\d+)/m.exec((await serve.get('/metrics')).body)?.[1]);
+      const c0 = await cycles();
+      world.resetStats();
+      await sleep(STEADY_MS);
+      const stats = world.stats();
+      const n = (await cycles()) - c0;
+      const assumes = stats.sts.AssumeRoleWithWebIdentity?.requests ?? 0;
+      const agent = stats.podIdentity.credentials?.requests ?? 0;
+      const identity = stats.sts.GetCallerIdentity?.requests ?? 0;
+      steady.add({ group: w.mechanism, cycles: n, assumeRoleWithWebIdentity: assumes, getCallerIdentity: identity, podIdentityAgent: agent, seconds: STEADY_MS / 1000, intervalMs: TIMING.intervalMs });
+      assert.ok(n >= 5, `${n} cycles in ${STEADY_MS} ms`);
+      // The cycle in flight at either end may or may not be counted.
+      const perCycle = w.mechanism === 'IRSA' ? assumes : agent;
+      assert.ok(Math.abs(perCycle - n) <= 1, `${perCycle} ${w.mechanism === 'IRSA' ? 'AssumeRoleWithWebIdentity' : 'agent'} calls in ${n} cycles`);
+      assert.equal(w.mechanism === 'IRSA' ? agent : assumes, 0);
+      assert.equal(identity, 0, 'GetCallerIdentity ran although the identity did not change and the identity interval had not elapsed');
     });
 
     for (const b of w.breaks) {
