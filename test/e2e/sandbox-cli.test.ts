@@ -120,7 +120,8 @@ describe('npm run demo (sandbox/demo.js)', () => {
     const p = start(DEMO, ['--port', String(port), '--interval', '1s']);
     try {
       await waitFor(() => p.out().includes('Ctrl-C stops both') || p.child.exitCode !== null, 30_000, 'the instructions');
-      assert.ok(p.out().includes(`curl -s http://127.0.0.1:${port}/readyz?verbose`), p.out());
+      // Shell-quoted: an unquoted ? is a glob character.
+      assert.ok(p.out().includes(`curl -s 'http://127.0.0.1:${port}/readyz?verbose'`), p.out());
       const admin = /curl -s -XPOST (http:\/\/127\.0\.0\.1:\d+)\/scenario/.exec(p.out())![1]!;
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 30_000, 'readiness');
       const envFile = /env file (\S+)\)/.exec(p.out())![1]!;
