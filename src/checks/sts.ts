@@ -31,7 +31,12 @@ export const stsCheck: Check = async (ctx) => {
   return pass(`${verb} ${arn}, ${checked}${expires ? `, credentials expire ${expires.toISOString()}` : ''}`);
 };
 
-/** New credentials and what identifies them: the assumed-role ARN STS returned (IRSA), else a fingerprint of the access key id. */
+/**
+ * New credentials and what identifies them. IRSA: the AssumedRoleUser ARN STS
+ * returned (every assume issues a new access key, so the key says nothing).
+ * Pod Identity: a fingerprint of the access key id (the agent hands out the
+ * same credentials until it renews them).
+ */
 interface Obtained {
   readonly credentials: Credentials;
   readonly identityKey: string;
@@ -40,7 +45,7 @@ interface Obtained {
 /** Why GetCallerIdentity must run this cycle, or undefined when the identity is known and recent. */
 export function identityCheckReason(ctx: CheckContext, identityKey: string): string | undefined {
   const { state } = ctx;
-  if (state.identityCheckedAt === undefined || state.identityKey === undefined) return 'first success';
+  if (state.identityCheckedAt === undefined || state.identityKey === undefined) return 'not checked since the last failure or start';
   if (state.identityKey !== identityKey) return 'identity changed';
   if (ctx.now() - state.identityCheckedAt >= ctx.config.identityIntervalMs) return 'identity interval elapsed';
   return undefined;
