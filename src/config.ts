@@ -249,7 +249,7 @@ const RETIRED: readonly { env: string; flag: string; why: string }[] = [
 ];
 
 /** A retired setting given as a flag or a variable. */
-export class RetiredSettingError extends ConfigError {
+class RetiredSettingError extends ConfigError {
   constructor(setting: string, value: string, why: string) {
     super(setting, value, why);
     this.message = `${setting} ${why}`;
