@@ -11,11 +11,14 @@
  *   POST /stats/reset
  *   POST /rotate                rewrite the token files now
  *   GET  /env                   the env file's variables
+ *   GET  /trust-policy?role=ARN  a role's trust policy
+ *   POST /trust-policy          {"role": ARN, "policy": {...}} replaces it (until the next scenario switch)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { FaultError } from './faults.js';
 import { closeServer, guarded, listen, LOOPBACK, readBody, requestUrl, sendJson } from './http-util.js';
 import { isScenario, SCENARIO_DESCRIPTIONS, SCENARIOS } from './scenarios.js';
+import { TrustPolicyError } from './trust-admin.js';
 import type { World } from './world.js';
 
 const MAX_BODY = 16 * 1024;
@@ -65,7 +68,7 @@ async function answer(req: IncomingMessage, res: ServerResponse, routes: Record<
     const [status, body] = await route(req);
     sendJson(res, status, body);
   } catch (error) {
-    if (error instanceof BadRequest || error instanceof FaultError) return sendJson(res, 400, { error: error.message });
+    if (error instanceof BadRequest || error instanceof FaultError || error instanceof TrustPolicyError) return sendJson(res, 400, { error: error.message });
     throw error;
   }
 }
@@ -90,7 +93,7 @@ function routesFor(world: World): Record<string, Record<string, Route>> {
       envFile: world.envFile,
       tokenFile: world.tokenFile,
       faults: world.faults(),
-      routes: ['GET /scenario', 'POST /scenario {"name"}', 'GET /faults', 'POST /faults {knob: value}', 'POST /faults/reset', 'GET /stats', 'POST /stats/reset', 'POST /rotate', 'GET /env'],
+      routes: ['GET /scenario', 'POST /scenario {"name"}', 'GET /faults', 'POST /faults {knob: value}', 'POST /faults/reset', 'GET /stats', 'POST /stats/reset', 'POST /rotate', 'GET /env', 'GET /trust-policy?role=ARN', 'POST /trust-policy {"role", "policy"}'],
     },
   ];
   return {
@@ -134,5 +137,17 @@ function routesFor(world: World): Record<string, Record<string, Route>> {
       },
     },
     '/env': { GET: async () => [200, world.env] },
+    '/trust-policy': {
+      GET: async (req) => {
+        req.resume();
+        const role = requestUrl(req).searchParams.get('role') ?? undefined;
+        return [200, { role, policy: world.trustPolicy(role as string) }];
+      },
+      POST: async (req) => {
+        const { role, policy } = ((await jsonBody(req)) ?? {}) as { role?: unknown; policy?: unknown };
+        world.setTrustPolicy(role as string, policy);
+        return [200, { role, policy: world.trustPolicy(role as string) }];
+      },
+    },
   };
 }

@@ -11,19 +11,22 @@
  * ~/.aws/cli/cache) until they expire. The key is public: sandbox only.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { assumedRoleArn, roleArn } from './defaults.js';
+import { assumedRoleArn, roleArn, userArn } from './defaults.js';
 
 export interface Principal {
   readonly accountId: string;
   readonly roleName: string;
   readonly sessionName: string;
-  /** Who issued it: sts, imds or pod-identity. */
-  readonly issuer: 'sts' | 'imds' | 'pod-identity';
+  /** Who issued it: sts, imds or pod-identity; iam for an IAM user's long-term access key. */
+  readonly issuer: 'sts' | 'imds' | 'pod-identity' | 'iam';
+  /** Set for an IAM user's access key (AKIA…, no session token); roleName is then empty. */
+  readonly userName?: string;
 }
 
 export interface IssuedCredentials extends Principal {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
+  /** Empty for an IAM user's long-term key. */
   readonly sessionToken: string;
   readonly expiration: Date;
 }
@@ -34,6 +37,8 @@ const SANDBOX_SESSION_KEY = 'irsa-probe sandbox session key v1';
 /** What AWS session tokens start with (base64 of a protobuf header). */
 const TOKEN_PREFIX = 'IQoJb3JpZ2luX2VjE';
 const ISSUERS: readonly Principal['issuer'][] = ['sts', 'imds', 'pod-identity'];
+/** The latest time a Date holds: long-term keys never expire. */
+const NEVER = 8.64e15;
 /** Expired entries are dropped once the store holds this many. */
 const PRUNE_AT = 10_000;
 
@@ -46,8 +51,12 @@ function base32(length: number): string {
 
 /** A stable role ID (AROA…) per role ARN, like IAM's unique IDs. */
 export function roleId(accountId: string, roleName: string): string {
-  const digest = createHash('sha256').update(roleArn(accountId, roleName)).digest();
-  let out = 'AROA';
+  return uniqueId('AROA', roleArn(accountId, roleName));
+}
+
+function uniqueId(prefix: string, arn: string): string {
+  const digest = createHash('sha256').update(arn).digest();
+  let out = prefix;
   for (let i = 0; i < 17; i++) out += BASE32[digest[i]! % 32];
   return out;
 }
@@ -58,11 +67,11 @@ export function awsTimestamp(date: Date): string {
 }
 
 export function callerArn(p: Principal): string {
-  return assumedRoleArn(p.accountId, p.roleName, p.sessionName);
+  return p.userName === undefined ? assumedRoleArn(p.accountId, p.roleName, p.sessionName) : userArn(p.accountId, p.userName);
 }
 
 export function callerUserId(p: Principal): string {
-  return `${roleId(p.accountId, p.roleName)}:${p.sessionName}`;
+  return p.userName === undefined ? `${roleId(p.accountId, p.roleName)}:${p.sessionName}` : uniqueId('AIDA', userArn(p.accountId, p.userName));
 }
 
 export class CredentialStore {
@@ -74,6 +83,23 @@ export class CredentialStore {
     // AWS expirations have whole seconds.
     const expiration = new Date(Math.floor(now / 1000 + durationSeconds) * 1000);
     const credentials: IssuedCredentials = { ...principal, accessKeyId, secretAccessKey: secretOf(accessKeyId), sessionToken: seal(principal, accessKeyId, expiration), expiration };
+    this.byKey.set(credentials.accessKeyId, credentials);
+    return credentials;
+  }
+
+  /** An IAM user's long-term access key: AKIA…, no session token, never expires. */
+  addUser(accountId: string, userName: string): IssuedCredentials {
+    const credentials: IssuedCredentials = {
+      accountId,
+      roleName: '',
+      sessionName: '',
+      userName,
+      issuer: 'iam',
+      accessKeyId: `AKIA${base32(16)}`,
+      secretAccessKey: randomBytes(30).toString('base64'),
+      sessionToken: '',
+      expiration: new Date(NEVER),
+    };
     this.byKey.set(credentials.accessKeyId, credentials);
     return credentials;
   }

@@ -10,6 +10,8 @@ export const SERVICE_ACCOUNT = 'irsa-probe-demo';
 export const POD_NAME = 'demo-pod-0';
 export const ROLE_NAME = 'irsa-probe-demo';
 export const NODE_ROLE_NAME = 'eks-node-role';
+/** An IAM user with long-term access keys, as a legacy application might pin in ~/.aws/credentials. */
+export const STATIC_USER_NAME = 'legacy-app';
 export const INSTANCE_ID = 'i-0abc1234def567890';
 export const BUCKET = 'irsa-probe-demo';
 export const CLUSTER_NAME = 'sandbox';
@@ -31,6 +33,10 @@ export function roleArn(accountId: string, roleName: string): string {
   return `arn:aws:iam::${accountId}:role/${roleName}`;
 }
 
+export function userArn(accountId: string, userName: string): string {
+  return `arn:aws:iam::${accountId}:user/${userName}`;
+}
+
 export function assumedRoleArn(accountId: string, roleName: string, sessionName: string): string {
   return `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`;
 }
@@ -47,3 +53,9 @@ export function issuerHostPath(issuerUrl: string): string {
 export function oidcProviderArn(accountId: string, issuerUrl: string): string {
   return `arn:aws:iam::${accountId}:oidc-provider/${issuerHostPath(issuerUrl)}`;
 }
+
+/** The second account, with the role a pod's role chains into (sts:AssumeRole). */
+export const TARGET_ACCOUNT_ID = '444455556666';
+export const TARGET_ROLE_NAME = 'irsa-probe-target';
+/** A role the `target-denied` scenario's trust policy names instead of the pod's role. */
+export const OTHER_SOURCE_ROLE_NAME = 'irsa-probe-other';

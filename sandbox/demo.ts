@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm run demo`: the sandbox (healthy) and the compiled probe serving against
- * it, with a short interval and the S3 check on. Prints where to look and how
+ * it, with a short interval, the S3 check on and a role chain into the second
+ * account's irsa-probe-target (IRSA_PROBE_ASSUME_ROLES). Prints where to look and how
  * to break and heal the world, streams the probe's logs, and stops both on
  * Ctrl-C.  Flags: --port (9876), --interval (10s), --scenario (healthy).
  *
@@ -14,7 +15,7 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { join as shellJoin } from 'shlex';
+import { quote as shellQuote } from 'shell-quote';
 import { DurationError, parseDuration } from '../src/duration.js';
 import { JITTER, MAX_THROTTLE_FACTOR } from '../src/scheduler.js';
 import { isScenario, SCENARIOS } from './scenarios.js';
@@ -61,8 +62,8 @@ export function promises(intervalMs: number): { breakS: number; throttleS: numbe
 /** What to type, with this world's addresses filled in. */
 export function instructions(world: World, probeUrl: string, interval: string): string {
   const admin = world.adminUrl;
-  const post = (path: string, body?: string): string => shellJoin(['curl', '-s', '-XPOST', `${admin}${path}`, ...(body === undefined ? [] : ['-d', body])]);
-  const get = (url: string): string => shellJoin(['curl', '-s', url]);
+  const post = (path: string, body?: string): string => shellQuote(['curl', '-s', '-XPOST', `${admin}${path}`, ...(body === undefined ? [] : ['-d', body])]);
+  const get = (url: string): string => shellQuote(['curl', '-s', url]);
   const p = promises(parseDuration(interval));
   const within = (s: number) => `/readyz 503 within ${s} s`;
   return [
@@ -77,6 +78,7 @@ export function instructions(world: World, probeUrl: string, interval: string): 
     `  ${post('/scenario', '{"name":"wrong-subject"}')}     # trust policy names another service account: ${within(p.breakS)}`,
     `  ${post('/scenario', '{"name":"no-oidc-provider"}')}  # the IAM OIDC provider is deleted: ${within(p.breakS)}`,
     `  ${post('/scenario', '{"name":"s3-denied"}')}         # the role may no longer use its bucket: ${within(p.breakS)}`,
+    `  ${post('/scenario', '{"name":"target-denied"}')}     # the target role's trust policy names another role: ${within(p.breakS)}`,
     `  ${post('/faults', '{"stsThrottleShare":1}')}           # STS throttles every call, the probe backs off: ${within(p.throttleS)}`,
     `  ${post('/faults', '{"tokenRotation":"stopped","tokenContent":"expired"}')}  # kubelet stopped rotating the token: ${within(p.breakS)}`,
     `  scenarios: ${SCENARIOS.join(', ')}`,
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
   const world = await startWorld({ scenario: options.scenario });
   const probe = spawn(process.execPath, [PROBE_MAIN, 'serve'], {
     // Only the sandbox's variables: nothing from this shell's AWS setup leaks in.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...world.env, IRSA_PROBE_HOST: '127.0.0.1', IRSA_PROBE_PORT: port, IRSA_PROBE_INTERVAL: options.interval, IRSA_PROBE_STATUS: 'true' },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...world.env, IRSA_PROBE_HOST: '127.0.0.1', IRSA_PROBE_PORT: port, IRSA_PROBE_INTERVAL: options.interval, IRSA_PROBE_STATUS: 'true', IRSA_PROBE_ASSUME_ROLES: world.targetRoleArn },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   process.stdout.write(instructions(world, `http://127.0.0.1:${port}`, options.interval));

@@ -1,10 +1,12 @@
 /**
  * Role trust policies: real IAM JSON documents, evaluated the way IAM does
- * for sts:AssumeRoleWithWebIdentity (an explicit Deny wins, else an Allow must
- * match; every condition of a statement must hold). Supported condition
- * operators: StringEquals, StringLike, StringNotEquals, StringNotLike (and
- * their IgnoreCase forms for Equals); an unknown operator never matches.
+ * for sts:AssumeRoleWithWebIdentity and sts:AssumeRole (an explicit Deny wins,
+ * else an Allow must match; every condition of a statement must hold).
+ * Supported condition operators: StringEquals, StringLike, StringNotEquals,
+ * StringNotLike (and their IgnoreCase forms for Equals); an unknown operator
+ * never matches. Condition keys are case-insensitive, as in IAM.
  */
+import { assumedRoleArn, roleArn } from './defaults.js';
 
 export type StringOrList = string | string[];
 
@@ -23,8 +25,12 @@ export interface PolicyDocument {
 
 export interface AuthorizationRequest {
   readonly action: string;
-  /** The federated principal the caller presents (the OIDC provider ARN) or a service principal. */
-  readonly principal: { readonly federated?: string; readonly service?: string };
+  /**
+   * The federated principal the caller presents (the OIDC provider ARN), a
+   * service principal, or the `AWS` principal forms that name an IAM caller
+   * (see awsPrincipalsOf).
+   */
+  readonly principal: { readonly federated?: string; readonly service?: string; readonly aws?: readonly string[] };
   /** Condition keys and their values, e.g. `oidc.example/id/X:sub`. */
   readonly context: Readonly<Record<string, StringOrList>>;
 }
@@ -49,6 +55,8 @@ function principalMatches(principal: Statement['Principal'], r: AuthorizationReq
   if (principal === '*') return true;
   if (principal === undefined) return false;
   if (r.principal.federated !== undefined && list(principal.Federated).includes(r.principal.federated)) return true;
+  const aws = r.principal.aws;
+  if (aws !== undefined && list(principal.AWS).some((p) => p === '*' || aws.includes(p))) return true;
   return r.principal.service !== undefined && list(principal.Service).includes(r.principal.service);
 }
 
@@ -68,12 +76,34 @@ function conditionsHold(conditions: Record<string, Record<string, StringOrList>>
     const operator = OPERATORS[operatorName];
     if (operator === undefined) return false;
     return Object.entries(keys).every(([key, patterns]) => {
-      const values = list(context[key]);
+      const values = list(contextValue(context, key));
       const anyMatch = values.some((v) => list(patterns).some((p) => operator.test(p, v)));
       // IAM: a missing key fails a positive operator and satisfies a negated one.
       return operator.negated ? !anyMatch : anyMatch;
     });
   });
+}
+
+function contextValue(context: Readonly<Record<string, StringOrList>>, key: string): StringOrList | undefined {
+  const wanted = key.toLowerCase();
+  return Object.entries(context).find(([k]) => k.toLowerCase() === wanted)?.[1];
+}
+
+/**
+ * The `AWS` principal values that name a role session's caller, as IAM
+ * matches them: the role's ARN, the session's ARN, the account's root ARN and
+ * the bare account ID.
+ */
+export function awsPrincipalsOf(caller: { accountId: string; roleName: string; sessionName: string }): string[] {
+  const { accountId, roleName, sessionName } = caller;
+  return [roleArn(accountId, roleName), assumedRoleArn(accountId, roleName, sessionName), `arn:aws:iam::${accountId}:root`, accountId];
+}
+
+/** The trust policy of a role that other roles chain into: an `AWS` principal, optionally an sts:ExternalId condition. */
+export function roleChainTrustPolicy(o: { sourceRoleArn: string; externalId?: string }): PolicyDocument {
+  const statement: Statement = { Effect: 'Allow', Principal: { AWS: o.sourceRoleArn }, Action: 'sts:AssumeRole' };
+  if (o.externalId !== undefined) statement.Condition = { StringEquals: { 'sts:ExternalId': o.externalId } };
+  return { Version: '2012-10-17', Statement: [statement] };
 }
 
 /** IAM's `*` (any run) and `?` (one character) wildcards. */

@@ -23,6 +23,7 @@ export const SCENARIOS = [
   'role-deleted',
   'pod-identity-unassociated',
   'pod-identity-agent-down',
+  'target-denied',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -46,6 +47,7 @@ export const SCENARIO_DESCRIPTIONS: Record<ScenarioName, string> = {
   'role-deleted': 'the IAM role was deleted: AssumeRoleWithWebIdentity answers AccessDenied; sessions issued before stay valid until they expire but lose every permission (S3 answers 403)',
   'pod-identity-unassociated': 'EKS Pod Identity, but the pod identity association was deleted: the agent answers 404 ResourceNotFoundException',
   'pod-identity-agent-down': 'EKS Pod Identity, but the agent on the node is down: connections to it are refused',
+  'target-denied': "the role chain's second hop is refused: the trust policy of arn:aws:iam::444455556666:role/irsa-probe-target names another role, not the pod's",
 };
 
 /** Which identity variables the env file carries. */

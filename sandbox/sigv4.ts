@@ -97,7 +97,8 @@ export async function authenticate(store: CredentialStore, request: ReceivedRequ
   }
   const credentials = store.lookup(parts.accessKeyId, request.headers['x-amz-security-token']);
   if (credentials === undefined) return { ok: false, kind: 'unknown-key' };
-  if (request.headers['x-amz-security-token'] !== credentials.sessionToken) return { ok: false, kind: 'bad-session-token' };
+  // A long-term key (empty session token) must come without one; a session key with exactly its own.
+  if ((request.headers['x-amz-security-token'] ?? '') !== credentials.sessionToken) return { ok: false, kind: 'bad-session-token' };
   if (parts.region !== options.region) return { ok: false, kind: 'wrong-region', region: parts.region };
   const now = options.now ?? Date.now();
   if (Math.abs(now - signingDate.getTime()) > MAX_SKEW_MS) return { ok: false, kind: 'clock-skew', amzDate };
@@ -122,7 +123,7 @@ async function signatureMatches(request: ReceivedRequest, parts: AuthorizationPa
     if (value !== undefined) headers[name] = value;
   }
   const signer = new SignatureV4({
-    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken || undefined },
     region: parts.region,
     service: parts.service,
     sha256: Sha256,

@@ -2,13 +2,14 @@
  * The STS emulator, on the real wire protocol: the query API (POST
  * form-encoded `Action=…&Version=2011-06-15`, or GET with a query string),
  * XML answers, AWS-shaped XML errors. AssumeRoleWithWebIdentity is unsigned,
- * like AWS; GetCallerIdentity must carry a valid SigV4 signature made with
- * credentials from the shared store. Fault knobs (delay, hang, refuse, 5xx,
+ * like AWS; GetCallerIdentity and AssumeRole (assume-role.ts) must carry a
+ * valid SigV4 signature made with credentials from the shared store. Fault knobs (delay, hang, refuse, 5xx,
  * throttling, IdP errors) apply before the action runs.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Counters } from './counters.js';
-import { awsTimestamp, callerArn, callerUserId, roleId, type CredentialStore } from './credentials.js';
+import { assumeRole } from './assume-role.js';
+import { awsTimestamp, callerArn, callerUserId, roleId, type CredentialStore, type IssuedCredentials } from './credentials.js';
 import type { Faults } from './faults.js';
 import { ShareGate } from './faults.js';
 import { closeServer, flatHeaders, guarded, listen, LOOPBACK, readBody, requestUrl, send, sleep } from './http-util.js';
@@ -22,13 +23,15 @@ import { requestId, stsError, stsResponse } from './xml.js';
 export const STS_VERSION = '2011-06-15';
 /** STS's own limits are far below this; anything larger is refused unread. */
 export const MAX_BODY_BYTES = 64 * 1024;
-const ACTIONS = ['AssumeRoleWithWebIdentity', 'GetCallerIdentity'] as const;
+const ACTIONS = ['AssumeRoleWithWebIdentity', 'GetCallerIdentity', 'AssumeRole'] as const;
 type Action = (typeof ACTIONS)[number];
 
 /** What STS reads from the world at each request (scenario switches take effect at once). */
 export interface StsWorld {
   readonly region: string;
   account(): Account;
+  /** Every account of the world (the pod's and those its role chains into), for AssumeRole. */
+  accounts(): readonly Account[];
   faults(): Faults;
   /** DurationSeconds when the request has none. */
   defaultDurationSeconds(): number;
@@ -114,6 +117,7 @@ export class StsEmulator {
     if (version === undefined) throw stsErrors.missingParameter('Version');
     if (version !== STS_VERSION || !(ACTIONS as readonly string[]).includes(action)) throw stsErrors.invalidAction(action, version);
     if (action === 'GetCallerIdentity') return this.getCallerIdentity(req, url, body, id);
+    if (action === 'AssumeRole') return assumeRole(params, await this.caller(req, url, body), this.world.accounts(), this.store, id);
     return this.assumeRoleWithWebIdentity(params, id);
   }
 
@@ -152,14 +156,19 @@ export class StsEmulator {
   }
 
   private async getCallerIdentity(req: IncomingMessage, url: URL, body: Buffer, id: string): Promise<string> {
+    const c = await this.caller(req, url, body);
+    return stsResponse('GetCallerIdentity', { Arn: callerArn(c), UserId: callerUserId(c), Account: c.accountId }, id);
+  }
+
+  /** The credentials a signed request was made with; throws AWS's error when the signature does not hold. */
+  private async caller(req: IncomingMessage, url: URL, body: Buffer): Promise<IssuedCredentials> {
     const result = await authenticate(
       this.store,
       { method: req.method ?? 'GET', rawPath: url.pathname, query: queryOf(url.searchParams), headers: flatHeaders(req), body },
       { service: 'sts', region: this.world.region, uriEscapePath: true, verifyPayload: true },
     );
     if (!result.ok) throw authError(result);
-    const c = result.credentials;
-    return stsResponse('GetCallerIdentity', { Arn: callerArn(c), UserId: callerUserId(c), Account: c.accountId }, id);
+    return result.credentials;
   }
 }
 

@@ -21,6 +21,9 @@ import { Projection, refreshAt } from './projection.js';
 import { S3Emulator } from './s3.js';
 import { envKindOf, isScenario, SCENARIOS, setupFor, type Account, type ScenarioName, type WorldFacts } from './scenarios.js';
 import { StsEmulator } from './sts.js';
+import { targetAccount } from './target-account.js';
+import { trustPolicyOf, withTrustPolicy } from './trust-admin.js';
+import type { PolicyDocument } from './policy.js';
 import { WebIdentityVerifier } from './web-identity.js';
 
 export { SCENARIOS, type ScenarioName } from './scenarios.js';
@@ -57,9 +60,13 @@ export interface World {
   /** The Pod Identity token file (AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE). */
   readonly podIdentityTokenFile: string;
   readonly roleArn: string;
+  /** The role in the second account (444455556666) that the pod's role chains into. */
+  readonly targetRoleArn: string;
   readonly nodeRoleArn: string;
   readonly bucket: string;
   readonly identity: ServiceAccountIdentity;
+  /** An IAM user in the account with a long-term access key (STS knows it; S3 denies it). Not in the env file. */
+  readonly staticUser: StaticUser;
   setScenario(name: ScenarioName): Promise<void>;
   /** Sets fault knobs on top of the scenario's (validated; throws FaultError). */
   setFault(faults: Partial<Faults>): Promise<void>;
@@ -68,6 +75,12 @@ export interface World {
   /** The knobs in effect (scenario's plus explicit). */
   faults(): Faults;
   account(): Account;
+  /** The pod's account and the second one. */
+  accounts(): readonly Account[];
+  /** A role's trust policy, by role ARN (throws TrustPolicyError for an unknown role). */
+  trustPolicy(roleArn: string): PolicyDocument;
+  /** Replaces a role's trust policy until the next scenario switch (validated; throws TrustPolicyError). */
+  setTrustPolicy(roleArn: string, policy: unknown): void;
   stats(): Stats;
   resetStats(): void;
   /** Rewrites the token files now (as kubelet does at 80% of their life). */
@@ -75,6 +88,12 @@ export interface World {
   /** A token for this pod from this issuer, e.g. for direct STS calls in tests. */
   mintToken(options?: { audience?: string; lifetimeSeconds?: number; issuedAt?: number }): Promise<string>;
   stop(): Promise<void>;
+}
+
+export interface StaticUser {
+  readonly arn: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
 }
 
 const GARBAGE_TOKEN = 'this-is-not-a-jwt\n';
@@ -85,6 +104,7 @@ class SandboxWorld implements World {
   envFile = '';
   adminUrl = '';
   private account_: Account;
+  private target_: Account;
   private scenarioFaults: Partial<Faults>;
   private explicitFaults: Partial<Faults> = {};
   private readonly store = new CredentialStore();
@@ -96,8 +116,10 @@ class SandboxWorld implements World {
   private agent!: PodIdentityAgent;
   readonly identity: ServiceAccountIdentity = { namespace: D.NAMESPACE, serviceAccount: D.SERVICE_ACCOUNT, serviceAccountUid: randomUUID(), podName: D.POD_NAME, podUid: randomUUID() };
   readonly roleArn = D.roleArn(D.ACCOUNT_ID, D.ROLE_NAME);
+  readonly targetRoleArn = D.roleArn(D.TARGET_ACCOUNT_ID, D.TARGET_ROLE_NAME);
   readonly nodeRoleArn = D.roleArn(D.ACCOUNT_ID, D.NODE_ROLE_NAME);
   readonly bucket = D.BUCKET;
+  readonly staticUser: StaticUser;
   private readonly facts: WorldFacts;
 
   constructor(
@@ -108,6 +130,8 @@ class SandboxWorld implements World {
     private readonly options: WorldOptions,
   ) {
     this.scenario = options.scenario ?? 'healthy';
+    const user = this.store.addUser(D.ACCOUNT_ID, D.STATIC_USER_NAME);
+    this.staticUser = { arn: D.userArn(D.ACCOUNT_ID, D.STATIC_USER_NAME), accessKeyId: user.accessKeyId, secretAccessKey: user.secretAccessKey };
     this.facts = {
       accountId: D.ACCOUNT_ID,
       issuerUrl: issuer.url,
@@ -121,6 +145,7 @@ class SandboxWorld implements World {
     };
     const setup = setupFor(this.scenario, this.facts);
     this.account_ = setup.account;
+    this.target_ = targetAccount(this.scenario, this.facts);
     this.scenarioFaults = setup.faults;
   }
 
@@ -162,11 +187,23 @@ class SandboxWorld implements World {
     return this.account_;
   }
 
+  accounts(): readonly Account[] {
+    return [this.account_, this.target_];
+  }
+
+  trustPolicy(roleArn: string): PolicyDocument {
+    return trustPolicyOf(this.accounts(), roleArn);
+  }
+
+  setTrustPolicy(roleArn: string, policy: unknown): void {
+    [this.account_, this.target_] = withTrustPolicy(this.accounts(), roleArn, policy) as [Account, Account];
+  }
+
   async start(): Promise<void> {
     this.closers.push(() => this.issuer.close());
     const verifier = new WebIdentityVerifier((iss) => (iss === this.issuer.url ? this.issuer.thumbprint : undefined));
     this.sts = await StsEmulator.start(
-      { region: D.REGION, account: () => this.account_, faults: () => this.faults(), defaultDurationSeconds: () => this.credentialsSeconds() },
+      { region: D.REGION, account: () => this.account_, accounts: () => this.accounts(), faults: () => this.faults(), defaultDurationSeconds: () => this.credentialsSeconds() },
       this.store,
       this.counters,
       verifier,
@@ -257,6 +294,7 @@ class SandboxWorld implements World {
     const setup = setupFor(name, this.facts);
     this.scenario = name;
     this.account_ = setup.account;
+    this.target_ = targetAccount(name, this.facts);
     this.scenarioFaults = setup.faults;
     await this.applyEffects(before);
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the external tools the shipping tests need, from Debian's packages only.
 #
-#   scripts/install-tools.sh [prometheus] [containers] [kustomize]   (default: all three)
+#   scripts/install-tools.sh [prometheus] [containers] [kustomize] [awscli]   (default: all four)
 #
 #   prometheus  Debian's `prometheus` package: the `prometheus` and `promtool` binaries.
 #               The package's service is never started (policy-rc.d denies it while
@@ -11,6 +11,8 @@
 #               binary or `kubectl kustomize`. Debian 12's kubernetes-client (1.20) is
 #               too old for components, and no registry we reach ships the binary, so
 #               this step only verifies and fails loudly when neither is present.
+#   awscli      the AWS CLI (`aws`), a real botocore client for the sandbox's SDK tests:
+#               an `aws` already on PATH is used as is, else Debian's `awscli` package.
 #
 # Idempotent: installs nothing that is already there. Needs root for apt-get.
 set -euo pipefail
@@ -86,16 +88,33 @@ check_kustomize() {
   die "no kustomize >= v3.7 found (need \`kustomize\` or \`kubectl kustomize\` on PATH). Debian 12's kubernetes-client embeds kustomize v2 (no components); install kubectl >= 1.21 or a kustomize v5 binary."
 }
 
+install_awscli() {
+  command -v aws >/dev/null || apt_install awscli
+  command -v aws >/dev/null || die "aws not on PATH after installing awscli"
+  local version
+  version="$(aws --version 2>&1 | head -1)"
+  log "$version"
+  # The sandbox is reached through AWS_ENDPOINT_URL_STS, which the CLI honours from v1 1.29 / v2 2.13 on
+  # (Debian 12's awscli is 2.9.19). The test traps any older CLI's attempt to leave loopback and fails.
+  if [[ "$version" =~ aws-cli/([0-9]+)\.([0-9]+) ]]; then
+    local major="${BASH_REMATCH[1]}" minor="${BASH_REMATCH[2]}"
+    if { [ "$major" -eq 1 ] && [ "$minor" -lt 29 ]; } || { [ "$major" -eq 2 ] && [ "$minor" -lt 13 ]; }; then
+      log "WARNING: $version ignores AWS_ENDPOINT_URL_STS; test/e2e/sandbox-app-sdk.test.ts will fail until a newer aws is first on PATH"
+    fi
+  fi
+}
+
 main() {
   local groups=("$@")
-  [ "${#groups[@]}" -gt 0 ] || groups=(prometheus containers kustomize)
+  [ "${#groups[@]}" -gt 0 ] || groups=(prometheus containers kustomize awscli)
   local g
   for g in "${groups[@]}"; do
     case "$g" in
       prometheus) install_prometheus ;;
       containers) install_containers ;;
       kustomize) check_kustomize ;;
-      *) die "unknown tool group '$g' (expected prometheus, containers or kustomize)" ;;
+      awscli) install_awscli ;;
+      *) die "unknown tool group '$g' (expected prometheus, containers, kustomize or awscli)" ;;
     esac
   done
 }

@@ -9,6 +9,7 @@
 import { isIP } from 'node:net';
 import { AwsNameError, parseBucketName, parseRoleArn, ROLE_ARN_FORM } from './aws-names.js';
 import { DurationError, formatDuration, parseDuration } from './duration.js';
+import { parseRoleTargets, ROLE_TARGETS_FORM, type RoleTarget } from './role-targets.js';
 import { JITTER, MAX_THROTTLE_FACTOR } from './scheduler.js';
 import type { LogLevel } from './types.js';
 import { LOG_LEVELS } from './types.js';
@@ -20,14 +21,14 @@ export const DEFAULT_POD_NAME = 'irsa-probe';
 /** Below this interval the probe warns: every pod calls STS every interval. */
 export const SHORT_INTERVAL_MS = 10_000;
 /**
- * The cycle budget (five checks at their timeout, plus a second) and the
+ * The cycle budget (six checks at their timeout, plus a second) and the
  * staleness bound: the longest legitimate gap between two finished cycles, i.e.
  * the largest throttling backoff with jitter plus one whole cycle, and never
  * less than 3 intervals. Readiness goes stale only when the scheduler stalls;
  * failing or backed-off cycles turn it through the failure threshold.
  */
 export function cycleTimings(intervalMs: number, timeoutMs: number): { cycleBudgetMs: number; staleAfterMs: number } {
-  const cycleBudgetMs = timeoutMs * 5 + 1000;
+  const cycleBudgetMs = timeoutMs * 6 + 1000;
   return { cycleBudgetMs, staleAfterMs: Math.max(3 * intervalMs, Math.ceil(MAX_THROTTLE_FACTOR * intervalMs * (1 + JITTER)) + cycleBudgetMs) };
 }
 
@@ -54,6 +55,10 @@ export interface AwsEnv {
   readonly hasStaticKeys: boolean;
   /** AWS_PROFILE set. */
   readonly hasProfile: boolean;
+  /** AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE: where the SDK looks for a shared profile. */
+  readonly profile?: string;
+  readonly sharedCredentialsFile?: string;
+  readonly configFile?: string;
 }
 
 export interface S3Target {
@@ -77,7 +82,7 @@ export interface Config {
   readonly identityIntervalMs: number;
   readonly failureThreshold: number;
   readonly successThreshold: number;
-  /** The longest one cycle may take: five checks at their timeout, plus a second. */
+  /** The longest one cycle may take: six checks at their timeout, plus a second. */
   readonly cycleBudgetMs: number;
   /** Readiness turns stale when no cycle has finished for this long: see cycleTimings(). */
   readonly staleAfterMs: number;
@@ -86,6 +91,8 @@ export interface Config {
   readonly expectedRoleArn?: string;
   /** Explicit IRSA_PROBE_AUDIENCE only; undefined → the mechanism's default. */
   readonly audience?: string;
+  /** IRSA_PROBE_ASSUME_ROLES: roles the pod's role chains into (empty: the roles check is off). */
+  readonly assumeRoles: readonly RoleTarget[];
   readonly logLevel: LogLevel;
   readonly statusEnabled: boolean;
   readonly podName: string;
@@ -128,7 +135,8 @@ export function show(value: string): string {
 
 type Key =
   | 'port' | 'host' | 'interval' | 'timeout' | 'identityInterval' | 'failureThreshold' | 'successThreshold'
-  | 's3Bucket' | 's3Prefix' | 'expectedRoleArn' | 'audience' | 'logLevel' | 'status' | 'podName' | 'namespace';
+  | 's3Bucket' | 's3Prefix' | 'expectedRoleArn' | 'audience' | 'logLevel' | 'status' | 'podName' | 'namespace'
+  | 'assumeRoles';
 
 interface Spec {
   readonly key: Key;
@@ -164,6 +172,7 @@ const SPECS: readonly Spec[] = [
   { key: 's3Prefix', env: 'IRSA_PROBE_S3_PREFIX', flag: '--s3-prefix', default: DEFAULT_S3_PREFIX, description: 'key prefix of the S3 check; the object key is <prefix><pod name>', expected: `a key prefix of at most ${MAX_PREFIX} printable characters that does not start with "/" and has no "." or ".." segment, e.g. ${DEFAULT_S3_PREFIX}` },
   { key: 'expectedRoleArn', env: 'IRSA_PROBE_EXPECTED_ROLE_ARN', flag: '--expected-role-arn', default: 'AWS_ROLE_ARN', description: 'role the pod must end up as', expected: `a role ARN like ${ROLE_ARN_FORM}` },
   { key: 'audience', env: 'IRSA_PROBE_AUDIENCE', flag: '--audience', default: 'sts.amazonaws.com (IRSA), pods.eks.amazonaws.com (Pod Identity)', description: 'audience the token must carry', expected: `an audience of 1-${MAX_AUDIENCE} printable characters without spaces, e.g. sts.amazonaws.com` },
+  { key: 'assumeRoles', env: 'IRSA_PROBE_ASSUME_ROLES', flag: '--assume-roles', default: '', description: "roles the pod's role chains into with sts:AssumeRole, comma-separated, each ARN or ARN#EXTERNAL_ID (the roles check is off when unset or empty)", expected: ROLE_TARGETS_FORM },
   { key: 'logLevel', env: 'IRSA_PROBE_LOG_LEVEL', flag: '--log-level', default: 'info', description: 'lowest level of the JSON log lines on stdout', expected: `one of ${LOG_LEVELS.join(', ')}` },
   { key: 'status', env: 'IRSA_PROBE_STATUS', flag: '--status', default: 'true', description: 'serve the /status JSON page', expected: 'true or false (also 1/0, yes/no)' },
   { key: 'podName', env: 'IRSA_PROBE_POD_NAME', flag: '--pod-name', default: 'POD_NAME, else HOSTNAME, else irsa-probe', description: 'pod name, used in the S3 object key', expected: `a pod name of 1-${MAX_POD_NAME} printable characters without "/" or spaces` },
@@ -392,6 +401,17 @@ function readRoleArn(src: Source | undefined): string | undefined {
   }
 }
 
+function readRoleTargets(src: Source | undefined): readonly RoleTarget[] {
+  const s = optional(src);
+  if (s === undefined) return [];
+  try {
+    return parseRoleTargets(s.value);
+  } catch (error) {
+    if (error instanceof AwsNameError) throw invalid('assumeRoles', s, error.message);
+    throw error;
+  }
+}
+
 const AUDIENCE = /^[\x21-\x7e]+$/;
 
 function readAudience(src: Source | undefined): string | undefined {
@@ -451,6 +471,9 @@ export function readAwsEnv(env: Env): AwsEnv {
     hasContainerAuthorizationToken: nonEmpty(env.AWS_CONTAINER_AUTHORIZATION_TOKEN),
     hasStaticKeys: nonEmpty(env.AWS_ACCESS_KEY_ID),
     hasProfile: nonEmpty(env.AWS_PROFILE),
+    profile: nonEmpty(env.AWS_PROFILE) ? env.AWS_PROFILE : undefined,
+    sharedCredentialsFile: nonEmpty(env.AWS_SHARED_CREDENTIALS_FILE) ? env.AWS_SHARED_CREDENTIALS_FILE : undefined,
+    configFile: nonEmpty(env.AWS_CONFIG_FILE) ? env.AWS_CONFIG_FILE : undefined,
   };
 }
 
@@ -553,6 +576,7 @@ function resolve(args: ParsedArgs, env: Env): Config {
     ...(bucket === undefined ? {} : { s3: { bucket, prefix, key: `${prefix}${podName}` } }),
     ...(expectedRoleArn === undefined ? {} : { expectedRoleArn }),
     ...(audience === undefined ? {} : { audience }),
+    assumeRoles: readRoleTargets(read('assumeRoles')),
     logLevel: readLogLevel(read('logLevel')),
     statusEnabled: readBoolean('status', read('status'), true),
     podName,

@@ -4,9 +4,10 @@
  * backoff, so throttling is seen, not multiplied), and timeouts on every call.
  * The S3 client is loaded only when a bucket is configured.
  */
-import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Config } from './config.js';
 import type { Credentials, ProbeDeps, S3Ops } from './checks/context.js';
+import { staticKeysInSharedFiles } from './shared-profile.js';
 import { readTokenFile } from './token-file.js';
 
 /** SDK v3 falls back to us-east-1 when no region is set; the env check warns about it. */
@@ -26,6 +27,13 @@ export function createDeps(config: Config): ProbeDeps {
       const out = await assumeClient.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: sessionName, WebIdentityToken: token }), { abortSignal: signal });
       const c = out.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('AssumeRoleWithWebIdentity returned no credentials');
+      return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration, assumedRoleArn: out.AssumedRoleUser?.Arn };
+    },
+    async assumeRole({ roleArn, sessionName, durationSeconds, externalId }, source, signal) {
+      const input = { RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: durationSeconds, ...(externalId === undefined ? {} : { ExternalId: externalId }) };
+      const out = await signedClients.get(source).send(new AssumeRoleCommand(input), { abortSignal: signal });
+      const c = out.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('AssumeRole returned no credentials');
       return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration, assumedRoleArn: out.AssumedRoleUser?.Arn };
     },
     async getCallerIdentity(credentials, signal) {
@@ -52,6 +60,7 @@ export function createDeps(config: Config): ProbeDeps {
       return chain();
     },
     s3: lazyS3(config, region),
+    sharedFileKeys: () => staticKeysInSharedFiles(config.aws),
     readTokenFile,
   };
 }

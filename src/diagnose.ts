@@ -7,6 +7,12 @@ import { scrubText } from './log.js';
 import { issuerHostPath, type TokenClaims } from './token-file.js';
 import type { Reason } from './types.js';
 
+/**
+ * The probe proves a current SDK's default chain; the application's own SDK
+ * and configuration may still differ. Fixes and /status point here.
+ */
+export const SDK_POINTER = 'If the probe passes but the application fails, see README "Probe green, application red" (#probe-green-application-red).';
+
 export interface Diagnosis {
   readonly reason: Reason;
   readonly cause: string;

@@ -4,7 +4,8 @@
  *
  * Label values are bounded: `check` is one of CHECK_NAMES, `reason` one of
  * REASONS (anything else is counted under the check's generic reason),
- * `operation`/`outcome` are fixed unions.
+ * `operation`/`outcome` are fixed unions, `target` one of the configured
+ * IRSA_PROBE_ASSUME_ROLES ARNs (any other is dropped).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CHECKS, isCheckName } from './checks/index.js';
@@ -33,6 +34,7 @@ export const METRIC = {
   tokenExpiry: 'irsa_token_expiry_timestamp_seconds',
   credentialsExpiry: 'irsa_credentials_expiry_timestamp_seconds',
   stsRequests: 'irsa_sts_requests_total',
+  roleTargetSuccess: 'irsa_role_target_success',
   info: 'irsa_probe_info',
 } as const;
 
@@ -45,6 +47,7 @@ export const METRIC_LABELS: Readonly<Record<string, readonly string[]>> = Object
   [METRIC.checkDuration]: ['check'],
   [METRIC.checkFailures]: ['check', 'reason'],
   [METRIC.stsRequests]: ['operation', 'outcome'],
+  [METRIC.roleTargetSuccess]: ['target'],
   [METRIC.info]: ['mechanism', 'role_arn', 'region', 'sts_endpoint', 'namespace', 'service_account', 'version'],
 });
 
@@ -78,9 +81,12 @@ export class ProbeMetrics {
   private readonly tokenExpiry: Gauge;
   private readonly credentialsExpiry: Gauge;
   private readonly stsRequests: Counter<'operation' | 'outcome'>;
+  private readonly roleTargetSuccess: Gauge<'target'>;
+  private readonly roleTargets: ReadonlySet<string>;
   private readonly info: Gauge<(typeof INFO_LABELS)[number]>;
 
-  constructor(opts?: { readonly defaultMetrics?: boolean }) {
+  /** `roleTargets`: the configured target role ARNs, the only values the `target` label takes. */
+  constructor(opts?: { readonly defaultMetrics?: boolean; readonly roleTargets?: readonly string[] }) {
     const registers = [(this.registry = new Registry())];
     this.contentType = this.registry.contentType;
     this.probeSuccess = new Gauge({ name: METRIC.probeSuccess, help: 'Whether the last probe cycle succeeded (1) or failed (0).', registers });
@@ -94,6 +100,8 @@ export class ProbeMetrics {
     this.tokenExpiry = new Gauge({ name: METRIC.tokenExpiry, help: 'Unix time in seconds at which the projected service account token expires.', registers });
     this.credentialsExpiry = new Gauge({ name: METRIC.credentialsExpiry, help: 'Unix time in seconds at which the current AWS credentials expire.', registers });
     this.stsRequests = new Counter({ name: METRIC.stsRequests, help: 'Requests to STS (or the Pod Identity agent) by operation and outcome.', labelNames: ['operation', 'outcome'], registers });
+    this.roleTargetSuccess = new Gauge({ name: METRIC.roleTargetSuccess, help: 'Whether sts:AssumeRole into the target role (IRSA_PROBE_ASSUME_ROLES) succeeded (1) or failed (0) in the last cycle; absent when the roles check was skipped.', labelNames: ['target'], registers });
+    this.roleTargets = new Set(opts?.roleTargets ?? []);
     this.info = new Gauge({ name: METRIC.info, help: 'Probe identity and configuration; always 1.', labelNames: [...INFO_LABELS], registers });
 
     this.probeSuccess.set(0);
@@ -154,9 +162,11 @@ export class ProbeMetrics {
     const labels = { check: check.name };
     if (check.status === 'skip') {
       this.checkSuccess.remove(labels);
+      if (check.name === 'roles') this.roleTargetSuccess.reset();
       return;
     }
     this.checkSuccess.set(labels, check.status === 'pass' ? 1 : 0);
+    for (const t of check.targets ?? []) if (this.roleTargets.has(t.target)) this.roleTargetSuccess.set({ target: t.target }, t.status === 'pass' ? 1 : 0);
     this.checkDuration.observe(labels, Math.max(0, check.durationMs) / 1000);
     if (check.status === 'fail') this.checkFailures.inc({ check: check.name, reason: reasonLabel(check.name, check.reason) });
   }

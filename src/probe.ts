@@ -121,7 +121,8 @@ export class Probe {
       if (onAbort) parent.removeEventListener('abort', onAbort);
     }
     const reason = verdict.status === 'fail' ? (verdict.reason ?? entry.fallbackReason) : undefined;
-    return { name, status: verdict.status, reason, message: verdict.message, findings: verdict.findings ?? [], durationMs: this.now() - started, stsCalls: [...stsCalls] };
+    const targets = verdict.targets === undefined ? {} : { targets: verdict.targets };
+    return { name, status: verdict.status, reason, message: verdict.message, findings: verdict.findings ?? [], durationMs: this.now() - started, stsCalls: [...stsCalls], ...targets };
   }
 }
 

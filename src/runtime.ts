@@ -40,7 +40,7 @@ export interface RuntimeOptions {
 
 export function createRuntime(config: Config, options: RuntimeOptions): Runtime {
   const now = options.now ?? Date.now;
-  const metrics = new ProbeMetrics({ defaultMetrics: options.defaultMetrics ?? true });
+  const metrics = new ProbeMetrics({ defaultMetrics: options.defaultMetrics ?? true, roleTargets: config.assumeRoles.map((t) => t.arn) });
   const { probe, mechanism, stsEndpoint } = wireProbe(config, {
     ...(options.deps ? { deps: options.deps } : {}),
     now,

@@ -1,5 +1,6 @@
 /** The /status document: everything an operator needs, and no secrets. */
 import type { Config } from './config.js';
+import { SDK_POINTER } from './diagnose.js';
 import type { Health } from './health.js';
 import type { MechanismInfo } from './mechanism.js';
 
@@ -33,6 +34,8 @@ export function configSummary(config: Config, audience: string, stsEndpoint: str
     containerCredentialsFullUri: config.aws.containerCredentialsFullUri ?? null,
     containerAuthorizationTokenFile: config.aws.containerAuthorizationTokenFile ?? null,
     s3: config.s3 ? { bucket: config.s3.bucket, prefix: config.s3.prefix, key: config.s3.key } : null,
+    // Whether an ExternalId is configured, not its value: the summary is for anyone who can reach /status.
+    assumeRoles: config.assumeRoles.map((t) => ({ arn: t.arn, externalId: t.externalId !== undefined })),
     podName: config.podName,
     namespace: config.namespace ?? null,
   };
@@ -71,5 +74,7 @@ export function buildStatus(s: StatusSources) {
     defaultChain: facts?.chainArn ? { resolvesTo: facts.chainArn } : null,
     readiness: { ready: readiness.ready, cause: readiness.cause, lastSuccessAt: isoMs(s.health.lastSuccessAt()), history: s.health.history() },
     lastReport: report ? { ok: report.ok, startedAt: report.startedAt, durationMs: report.durationMs, checks: report.checks } : null,
+    // A green probe proves a current SDK's default chain, not the application's own SDK.
+    hint: report?.ok === true ? SDK_POINTER : null,
   };
 }

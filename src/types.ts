@@ -40,6 +40,10 @@ export const REASONS = [
   // chain
   'fallback_to_node_role',
   'chain_error',
+  // roles (sts:AssumeRole into the configured targets; transport failures use the sts reasons)
+  'role_chain_denied',
+  'role_chain_external_id',
+  'role_chain_duration',
   // s3
   's3_access_denied',
   's3_no_bucket',
@@ -67,11 +71,20 @@ export interface Finding {
 }
 
 /** One call to STS (or the Pod Identity agent) made by a check, for irsa_sts_requests_total. */
-export type StsOperation = 'AssumeRoleWithWebIdentity' | 'GetCallerIdentity' | 'PodIdentityAgent';
+export type StsOperation = 'AssumeRoleWithWebIdentity' | 'AssumeRole' | 'GetCallerIdentity' | 'PodIdentityAgent';
 export type StsOutcome = 'success' | 'error' | 'throttled';
 export interface StsCall {
   readonly operation: StsOperation;
   readonly outcome: StsOutcome;
+}
+
+/** One role the roles check chained into (IRSA_PROBE_ASSUME_ROLES), by ARN. */
+export interface TargetResult {
+  /** The target role's ARN (the `target` metric label; bounded by the configured list). */
+  readonly target: string;
+  readonly status: 'pass' | 'fail';
+  readonly reason?: Reason;
+  readonly message: string;
 }
 
 export interface CheckResult {
@@ -86,6 +99,8 @@ export interface CheckResult {
   readonly findings: readonly Finding[];
   /** STS (and agent) calls the check finished before its verdict. */
   readonly stsCalls?: readonly StsCall[];
+  /** Per-target outcomes of the roles check. */
+  readonly targets?: readonly TargetResult[];
 }
 
 /** What the probe knows after a cycle, for /status and the metrics. Never a token or a key. */

@@ -38,3 +38,9 @@ variable "s3_prefix" {
   type        = string
   default     = "irsa-probe/"
 }
+
+variable "assume_role_arns" {
+  description = "Roles (often in other accounts) the application's role chains into with sts:AssumeRole; the same list as IRSA_PROBE_ASSUME_ROLES without the #EXTERNAL_ID parts. Empty: no statement."
+  type        = list(string)
+  default     = []
+}

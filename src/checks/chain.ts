@@ -5,7 +5,7 @@
  * GetCallerIdentity runs only when the chain hands out new credentials.
  */
 import { AwsNameError, parseAssumedRoleArn, parseRoleArn } from '../aws-names.js';
-import { diagnoseSts, errorFacts } from '../diagnose.js';
+import { diagnoseSts, errorFacts, SDK_POINTER } from '../diagnose.js';
 import { fingerprint } from '../token-file.js';
 import { fail, pass, type Check, type CheckContext, type Verdict } from './context.js';
 import { diagnosisContext, outcomeOf } from './sts.js';
@@ -27,7 +27,8 @@ export const chainCheck: Check = async (ctx) => {
     } catch (error) {
       ctx.onStsRequest('GetCallerIdentity', outcomeOf(error));
       const d = diagnoseSts(error, diagnosisContext(ctx, 'GetCallerIdentity (default chain credentials)'));
-      return fail('chain', d.reason === 'sts_error' ? 'chain_error' : d.reason, d.cause, d.fix);
+      const reason = d.reason === 'sts_error' ? 'chain_error' : d.reason;
+      return fail('chain', reason, d.cause, reason === 'chain_error' ? `${d.fix}\n${SDK_POINTER}` : d.fix);
     }
   }
   return judge(ctx, ctx.state.chainArn);
@@ -42,6 +43,7 @@ function judge(ctx: CheckContext, arn: string): Verdict {
     `  kubectl rollout restart -n ${ctx.config.namespace ?? '<NAMESPACE>'} deployment/<DEPLOYMENT>`,
     'Check the annotation key is spelled exactly eks.amazonaws.com/role-arn, the pod uses that serviceAccountName, and the container is not in eks.amazonaws.com/skip-containers.',
     'To stop pods from falling back to the node role at all, require IMDSv2 with a hop limit of 1 on the nodes.',
+    SDK_POINTER,
   ].join('\n');
   if (expectedArn === undefined) {
     return fail('chain', 'fallback_to_node_role', `the default credential chain resolves to ${arn}, and this pod has no role of its own`, nodeRoleFix);
@@ -65,9 +67,9 @@ function chainError(ctx: CheckContext, error: unknown): Verdict {
   const facts = errorFacts(error);
   const base = `the SDK default credential chain resolved no credentials: ${facts.message}`;
   if (ctx.mechanism.mechanism === 'none') {
-    return fail('chain', 'chain_error', base, 'Nothing in the pod provides credentials: annotate the ServiceAccount with eks.amazonaws.com/role-arn (or create a pod identity association) and restart the pod.');
+    return fail('chain', 'chain_error', base, `Nothing in the pod provides credentials: annotate the ServiceAccount with eks.amazonaws.com/role-arn (or create a pod identity association) and restart the pod.\n${SDK_POINTER}`);
   }
   const d = diagnoseSts(error, diagnosisContext(ctx, 'the default credential chain'));
   const reason = d.reason === 'sts_error' ? 'chain_error' : d.reason;
-  return fail('chain', reason, `${base}. ${d.cause}`, d.fix);
+  return fail('chain', reason, `${base}. ${d.cause}`, reason === 'chain_error' ? `${d.fix}\n${SDK_POINTER}` : d.fix);
 }

@@ -6,8 +6,9 @@
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { Config } from '../config.js';
 import type { MechanismInfo } from '../mechanism.js';
-import type { CheckName, Finding, Reason, StsOperation, StsOutcome } from '../types.js';
+import type { CheckName, Finding, Reason, StsOperation, StsOutcome, TargetResult } from '../types.js';
 import type { TokenClaims } from '../token-file.js';
+import type { SharedFileKeys } from '../shared-profile.js';
 
 export interface Credentials extends AwsCredentialIdentity {
   readonly expiration?: Date;
@@ -17,6 +18,8 @@ export interface Credentials extends AwsCredentialIdentity {
 export interface ProbeDeps {
   /** AssumeRoleWithWebIdentity (unsigned). */
   assumeRoleWithWebIdentity(input: { roleArn: string; sessionName: string; token: string }, signal: AbortSignal): Promise<Credentials & { assumedRoleArn?: string }>;
+  /** AssumeRole (a role chain's second hop) signed with the pod's role credentials. */
+  assumeRole(input: { roleArn: string; sessionName: string; durationSeconds: number; externalId?: string }, source: Credentials, signal: AbortSignal): Promise<Credentials & { assumedRoleArn?: string }>;
   /** GetCallerIdentity signed with the given credentials. */
   getCallerIdentity(credentials: Credentials, signal: AbortSignal): Promise<{ arn: string; account: string; userId: string }>;
   /** The Pod Identity agent: credentials for the authorization token file. */
@@ -25,6 +28,8 @@ export interface ProbeDeps {
   defaultChain(): Promise<Credentials>;
   /** S3 operations with the given credentials (lazily loaded client). */
   s3(): Promise<S3Ops>;
+  /** Static keys for the SDK's profile in the shared credentials or config file, if any (never rejects). */
+  sharedFileKeys(): Promise<SharedFileKeys | undefined>;
   /** Reads a small file; rejects with the fs error (code) or TokenFileError. */
   readTokenFile(path: string): Promise<{ text: string; mtimeMs: number }>;
 }
@@ -53,6 +58,8 @@ export interface ProbeState {
   identityCheckedAt?: number;
   chainVerifiedKeyId?: string;
   chainArn?: string;
+  /** Per target role ARN (IRSA_PROBE_ASSUME_ROLES): the identity last verified with GetCallerIdentity. */
+  roleTargets?: Map<string, { verifiedArn: string; verifiedAt: number }>;
   stsEndpoint: string;
 }
 
@@ -81,6 +88,7 @@ export interface Verdict {
   readonly reason?: Reason;
   readonly message: string;
   readonly findings?: readonly Finding[];
+  readonly targets?: readonly TargetResult[];
 }
 
 export type Check = (ctx: CheckContext) => Promise<Verdict>;

@@ -1,6 +1,7 @@
 /** env: the mechanism's variables are present and well formed. */
 import { isAbsolute } from 'node:path';
 import { AwsNameError, isRegion, parseRoleArn } from '../aws-names.js';
+import { SDK_POINTER } from '../diagnose.js';
 import type { Finding } from '../types.js';
 import { fail, pass, warning, type Check, type CheckContext, type Verdict } from './context.js';
 
@@ -15,7 +16,7 @@ const ANNOTATE_FIX = (ns: string, sa: string): string =>
   ].join('\n');
 
 export const envCheck: Check = async (ctx) => {
-  const warnings = commonWarnings(ctx);
+  const warnings = [...commonWarnings(ctx), ...(await sharedFileWarnings(ctx))];
   switch (ctx.mechanism.mechanism) {
     case 'none':
       return noMechanism(ctx);
@@ -125,6 +126,20 @@ function commonWarnings(ctx: CheckContext): Finding[] {
     warnings.push(warning('env', 'AWS_PROFILE is set: the SDK default chain reads the shared config profile before web identity', 'Remove AWS_PROFILE unless the profile itself uses web_identity_token_file.'));
   }
   return warnings;
+}
+
+/** Static keys in the shared credentials or config file: which SDKs they beat depends on the mechanism. */
+async function sharedFileWarnings(ctx: CheckContext): Promise<Finding[]> {
+  const found = await ctx.deps.sharedFileKeys();
+  if (found === undefined) return [];
+  const where = `static keys (aws_access_key_id) for profile ${JSON.stringify(found.profile)} in ${JSON.stringify(found.file)}`;
+  // Go v2 reads a profile named by AWS_PROFILE before web identity, the default profile after it.
+  const [first, later] = ctx.config.aws.profile === undefined ? ['JavaScript (v2, v3) and Rust', 'Java, Go and PHP'] : ['JavaScript (v2, v3), Rust and Go v2', 'Java and PHP'];
+  const who =
+    ctx.mechanism.mechanism === 'irsa'
+      ? `the ${first} SDKs read this profile before web identity, so such an application uses these keys, not the role; the AWS CLI (botocore), ${later} SDKs try web identity first`
+      : 'the SDK default chains read this profile before container credentials (EKS Pod Identity) and the node role, so the application uses these keys, not the role';
+  return [warning('env', `${where}: ${who}`, `Remove the keys from that file (or the file from the image) so the SDK uses the role. ${SDK_POINTER}`)];
 }
 
 function isHttpUrl(value: string): boolean {

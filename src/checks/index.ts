@@ -9,6 +9,7 @@ import type { Reason } from '../types.js';
 import { chainCheck } from './chain.js';
 import type { Check } from './context.js';
 import { envCheck } from './env.js';
+import { rolesCheck } from './roles.js';
 import { s3Check } from './s3.js';
 import { stsCheck } from './sts.js';
 import { tokenCheck } from './token.js';
@@ -32,6 +33,7 @@ export const CHECKS = [
   entry({ name: 'env', needs: [], fallbackReason: 'env_invalid', run: envCheck }),
   entry({ name: 'token', needs: ['env'], fallbackReason: 'token_malformed', run: tokenCheck }),
   entry({ name: 'sts', needs: ['token'], fallbackReason: 'sts_error', run: stsCheck }),
+  entry({ name: 'roles', needs: ['sts'], fallbackReason: 'sts_error', run: rolesCheck }),
   entry({ name: 'chain', needs: ['sts'], runsWithoutIdentity: true, fallbackReason: 'chain_error', run: chainCheck }),
   entry({ name: 's3', needs: ['sts'], fallbackReason: 's3_error', run: s3Check }),
 ] as const;

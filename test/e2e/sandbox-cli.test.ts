@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { quote as shellQuote } from 'shell-quote';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -121,7 +122,7 @@ describe('npm run demo (sandbox/demo.js)', () => {
     try {
       await waitFor(() => p.out().includes('Ctrl-C stops both') || p.child.exitCode !== null, 30_000, 'the instructions');
       // Shell-quoted: an unquoted ? is a glob character.
-      assert.ok(p.out().includes(`curl -s 'http://127.0.0.1:${port}/readyz?verbose'`), p.out());
+      assert.ok(p.out().includes(shellQuote(['curl', '-s', `http://127.0.0.1:${port}/readyz?verbose`])), p.out());
       const admin = /curl -s -XPOST (http:\/\/127\.0\.0\.1:\d+)\/scenario/.exec(p.out())![1]!;
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 30_000, 'readiness');
       const envFile = /env file (\S+)\)/.exec(p.out())![1]!;

@@ -29,6 +29,8 @@ interface Expectation {
   readonly passing: readonly CheckName[];
   /** Text the failing check's fix must contain. */
   readonly fix?: (world: World) => { check: CheckName; contains: string[] };
+  /** Settings beyond the env file. */
+  readonly env?: (world: World) => Record<string, string>;
 }
 
 const ALL_PASS: Expectation = { exit: 0, failing: {}, passing: CHECKS };
@@ -54,6 +56,14 @@ const EXPECTED: Record<ScenarioName, Expectation> = {
   'role-deleted': { exit: 1, failing: { sts: 'trust_policy_mismatch' }, passing: ['env', 'token'], fix: () => ({ check: 'sts', contains: ['aws iam get-role --role-name irsa-probe-demo'] }) },
   'pod-identity-unassociated': { exit: 1, failing: { sts: 'pod_identity_error' }, passing: ['env', 'token'], fix: () => ({ check: 'sts', contains: ['aws eks list-pod-identity-associations'] }) },
   'pod-identity-agent-down': { exit: 1, failing: { sts: 'network' }, passing: ['env', 'token'] },
+  // Only a probe configured with the target role (IRSA_PROBE_ASSUME_ROLES) takes the second hop.
+  'target-denied': {
+    exit: 1,
+    failing: { roles: 'role_chain_denied' },
+    passing: CHECKS,
+    env: (w) => ({ IRSA_PROBE_ASSUME_ROLES: w.targetRoleArn }),
+    fix: (w) => ({ check: 'roles', contains: [`"AWS": "${w.roleArn}"`, '"Action": "sts:AssumeRole"', `"Resource": "${w.targetRoleArn}"`] }),
+  },
 };
 
 describe('irsa-probe check --json against every sandbox scenario', () => {
@@ -63,7 +73,7 @@ describe('irsa-probe check --json against every sandbox scenario', () => {
       // throttleShare 1: the throttled scenario throttles every call, so one cycle shows it for certain.
       const world = await startWorld({ scenario, throttleShare: 1 });
       try {
-        const r = await runCli(['check', '--json'], { ...world.env }, 60_000);
+        const r = await runCli(['check', '--json'], { ...world.env, ...expected.env?.(world) }, 60_000);
         assert.equal(r.code, expected.exit, r.stdout + r.stderr);
         const report = JSON.parse(r.stdout) as Report;
         const byName = new Map(report.checks.map((c) => [c.name, c]));

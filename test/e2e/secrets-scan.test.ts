@@ -84,7 +84,8 @@ async function rig(scenario: ScenarioName): Promise<Rig> {
   const agentUrl = new URL(world.podIdentityUrl);
   const agent = await HttpTap.start(agentUrl.origin);
   const imds = await HttpTap.start(world.imdsUrl);
-  const env: Record<string, string> = { ...world.env, AWS_ENDPOINT_URL_STS: sts.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, IRSA_PROBE_LOG_LEVEL: 'debug' };
+  // With a role chain, so the target role's credentials (AssumeRole answers) are scanned for too.
+  const env: Record<string, string> = { ...world.env, AWS_ENDPOINT_URL_STS: sts.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, IRSA_PROBE_LOG_LEVEL: 'debug', IRSA_PROBE_ASSUME_ROLES: world.targetRoleArn };
   if (env.AWS_CONTAINER_CREDENTIALS_FULL_URI) env.AWS_CONTAINER_CREDENTIALS_FULL_URI = `${agent.url}${agentUrl.pathname}`;
   return { world, taps: [sts, agent, imds], env };
 }

@@ -48,9 +48,10 @@ describe('loadConfig defaults', () => {
         identityIntervalMs: 900_000,
         failureThreshold: 3,
         successThreshold: 1,
-        cycleBudgetMs: 26_000,
+        cycleBudgetMs: 31_000,
         // 8 x 60 s x 1.1 (the largest throttling backoff with jitter) + one cycle budget
-        staleAfterMs: 554_000,
+        staleAfterMs: 559_000,
+        assumeRoles: [],
         logLevel: 'info',
         statusEnabled: true,
         podName: 'irsa-probe',
@@ -66,8 +67,8 @@ describe('loadConfig defaults', () => {
 
   test('staleAfter is the largest backoff plus one cycle, never under 3 intervals', () => {
     const fast = config(['--interval', '300ms', '--timeout', '1s']);
-    assert.deepEqual([fast.cycleBudgetMs, fast.staleAfterMs], [6_000, 8_640]);
-    assert.equal(config(['--interval', '20s']).staleAfterMs, 176_000 + 26_000);
+    assert.deepEqual([fast.cycleBudgetMs, fast.staleAfterMs], [7_000, 9_640]);
+    assert.equal(config(['--interval', '20s']).staleAfterMs, 176_000 + 31_000);
     for (const [interval, timeout] of [[100, 100], [60_000, 5_000], [3_600_000, 60_000]] as const) {
       const t = cycleTimings(interval, timeout);
       assert.ok(t.staleAfterMs >= 3 * interval && t.staleAfterMs >= 8 * interval + t.cycleBudgetMs, `${interval}/${timeout}`);
@@ -98,12 +99,13 @@ describe('loadConfig reads every setting from its variable and its flag', () => 
     ['IRSA_PROBE_STATUS', '--status', '1', 'statusEnabled', true],
     ['IRSA_PROBE_POD_NAME', '--pod-name', 'api-7d9f-x2', 'podName', 'api-7d9f-x2'],
     ['IRSA_PROBE_NAMESPACE', '--namespace', 'payments', 'namespace', 'payments'],
+    ['IRSA_PROBE_ASSUME_ROLES', '--assume-roles', 'arn:aws:iam::444455556666:role/t#ext-1', 'assumeRoles', [{ arn: 'arn:aws:iam::444455556666:role/t', partition: 'aws', accountId: '444455556666', roleName: 't', externalId: 'ext-1' }]],
   ];
   for (const [env, flag, value, key, parsed] of cases) {
     test(`${env}=${value}, ${flag} ${value} and ${flag}=${value} give ${key} ${String(parsed)}`, () => {
-      assert.equal(config([], { [env]: value })[key], parsed);
-      assert.equal(config([flag, value])[key], parsed);
-      assert.equal(config([`${flag}=${value}`])[key], parsed);
+      assert.deepEqual(config([], { [env]: value })[key], parsed);
+      assert.deepEqual(config([flag, value])[key], parsed);
+      assert.deepEqual(config([`${flag}=${value}`])[key], parsed);
     });
   }
 
@@ -337,6 +339,9 @@ describe('AWS environment', () => {
       hasContainerAuthorizationToken: true,
       hasStaticKeys: true,
       hasProfile: true,
+      profile: 'dev',
+      sharedCredentialsFile: undefined,
+      configFile: undefined,
     });
   });
 

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { envCheck } from '../../src/checks/env.js';
 import { contextFor, irsaEnv, ROLE_ARN } from '../helpers/probe.js';
 
@@ -44,4 +47,48 @@ describe('env check', () => {
       assert.ok(v.findings?.some((f) => f.severity === 'warning' && cause.test(f.cause)), JSON.stringify(v.findings));
     });
   }
+
+  describe('static keys in the shared files', () => {
+    let dir: string;
+    const file = (name: string) => join(dir, name);
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'env-shared-'));
+      await writeFile(file('keys'), '[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n');
+      await writeFile(file('other-profile'), '[ci]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n');
+      await writeFile(file('config-keys'), '[profile ci]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n');
+      await writeFile(file('role-profile'), '[default]\nrole_arn = arn:aws:iam::111122223333:role/x\nweb_identity_token_file = /t\n');
+    });
+    after(() => rm(dir, { recursive: true, force: true }));
+    const shared = (credentials: string, extra: Record<string, string> = {}) => ({ AWS_SHARED_CREDENTIALS_FILE: file(credentials), AWS_CONFIG_FILE: file('absent'), ...extra });
+    const sharedWarning = async (env: Record<string, string>) => (await envCheck(contextFor(env))).findings?.find((f) => f.severity === 'warning' && /static keys \(aws_access_key_id\)/.test(f.cause));
+
+    test('IRSA: names the profile, the file and the SDKs the keys beat, and points at the README section', async () => {
+      const w = await sharedWarning(irsaEnv(TOKEN, shared('keys')));
+      assert.ok(w, 'warned');
+      assert.match(w.cause, new RegExp(`profile "default" in "${file('keys').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
+      assert.match(w.cause, /JavaScript \(v2, v3\) and Rust SDKs read this profile before web identity/);
+      assert.match(w.cause, /AWS CLI \(botocore\), Java, Go and PHP SDKs try web identity first/);
+      assert.match(w.fix, /#probe-green-application-red/);
+    });
+
+    test('Pod Identity: every SDK reads the profile before container credentials', async () => {
+      const w = await sharedWarning({ ...PI, ...shared('keys') });
+      assert.match(w?.cause ?? '', /before container credentials \(EKS Pod Identity\)/);
+    });
+
+    test('follows AWS_PROFILE, in the credentials file and in the config file ([profile NAME])', async () => {
+      assert.equal(await sharedWarning(irsaEnv(TOKEN, shared('other-profile'))), undefined, 'the default profile has no keys');
+      const named = (await sharedWarning(irsaEnv(TOKEN, shared('other-profile', { AWS_PROFILE: 'ci' }))))?.cause ?? '';
+      assert.match(named, /profile "ci"/);
+      assert.match(named, /JavaScript \(v2, v3\), Rust and Go v2 SDKs read this profile before web identity/, 'Go v2 reads a profile named by AWS_PROFILE first');
+      assert.match(named, /the AWS CLI \(botocore\), Java and PHP SDKs try web identity first/);
+      const viaConfig = await sharedWarning(irsaEnv(TOKEN, { AWS_SHARED_CREDENTIALS_FILE: file('absent'), AWS_CONFIG_FILE: file('config-keys'), AWS_PROFILE: 'ci' }));
+      assert.match(viaConfig?.cause ?? '', /config-keys/);
+    });
+
+    test('stays quiet for a profile without keys and for missing files', async () => {
+      assert.equal(await sharedWarning(irsaEnv(TOKEN, shared('role-profile'))), undefined);
+      assert.equal(await sharedWarning(irsaEnv(TOKEN, shared('absent'))), undefined);
+    });
+  });
 });

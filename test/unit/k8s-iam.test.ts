@@ -11,13 +11,16 @@ import path from 'node:path';
 import { DEFAULT_S3_PREFIX } from '../../src/config.js';
 import { IRSA_AUDIENCE } from '../../src/mechanism.js';
 import { parseRoleArn } from '../../src/aws-names.js';
+import { chainPermissionPolicy, chainTrustStatement } from '../../src/role-diagnose.js';
+import { parseRoleTargets } from '../../src/role-targets.js';
 import { K8S, ROOT, readYaml, type K8sObject } from './k8s-support.js';
 
 const IAM = path.join(ROOT, 'iam');
 
 interface Statement {
+  Sid?: string;
   Effect: string;
-  Principal?: { Federated?: string; Service?: string };
+  Principal?: { Federated?: string; Service?: string; AWS?: string };
   Action: string | string[];
   Resource?: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
@@ -69,6 +72,32 @@ describe('IAM examples', () => {
     assert.deepEqual(actions(Statement[0]!), ['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
     const resource = [Statement[0]!.Resource].flat()[0] ?? '';
     assert.match(resource, new RegExp(`^arn:aws:s3:::[a-z0-9.-]+/${DEFAULT_S3_PREFIX}\\*$`));
+  });
+
+  it("the role chain examples are what the probe prints for the example ServiceAccount's role and target", async () => {
+    const sa = await readYaml<K8sObject>(path.join(K8S, 'base', 'serviceaccount.yaml'));
+    const sourceRoleArn = sa.metadata.annotations?.['eks.amazonaws.com/role-arn'] ?? '';
+    const trust = await policy('trust-policy-role-chain-target.json');
+    const permission = await policy('permissions-policy-role-chain.json');
+    assert.equal(trust.Statement.length, 1);
+    const { Sid: _trustSid, ...trustStatement } = trust.Statement[0]!;
+    const externalId = trust.Statement[0]!.Condition?.StringEquals?.['sts:ExternalId'];
+    assert.equal(typeof externalId, 'string');
+    const [target] = parseRoleTargets(`${[permission.Statement[0]!.Resource].flat()[0]}#${externalId}`);
+    assert.ok(target);
+    assert.notEqual(target.accountId, parseRoleArn(sourceRoleArn).accountId, 'the example chains into another account');
+    assert.deepEqual(trustStatement, chainTrustStatement(target, sourceRoleArn));
+    const { Sid: _permissionSid, ...permissionStatement } = permission.Statement[0]!;
+    assert.deepEqual({ ...permission, Statement: [permissionStatement] }, chainPermissionPolicy(target));
+  });
+
+  it('the Terraform grants sts:AssumeRole on the configured targets, and the target example trusts the source role with an optional ExternalId', async () => {
+    const chain = await readFile(path.join(IAM, 'terraform', 'role-chain.tf'), 'utf8');
+    assert.match(chain, /actions\s*=\s*\["sts:AssumeRole"\]\s*resources\s*=\s*var\.assume_role_arns/);
+    assert.match(chain, /role\s*=\s*aws_iam_role\.app\.id/);
+    const target = await readFile(path.join(IAM, 'terraform', 'role-chain-target.tf.example'), 'utf8');
+    assert.match(target, /type\s*=\s*"AWS"\s*identifiers\s*=\s*\[var\.source_role_arn\]/);
+    assert.match(target, /variable\s*=\s*"sts:ExternalId"/);
   });
 
   it('the Terraform creates the OIDC provider with the IRSA audience and a thumbprint computed from the issuer', async () => {

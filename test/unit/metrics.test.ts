@@ -19,6 +19,7 @@ const CONTRACT: Readonly<Record<string, readonly [string, readonly string[]]>> =
   irsa_token_expiry_timestamp_seconds: ['gauge', []],
   irsa_credentials_expiry_timestamp_seconds: ['gauge', []],
   irsa_sts_requests_total: ['counter', ['operation', 'outcome']],
+  irsa_role_target_success: ['gauge', ['target']],
   irsa_probe_info: ['gauge', ['mechanism', 'role_arn', 'region', 'sts_endpoint', 'namespace', 'service_account', 'version']],
 };
 
@@ -88,10 +89,12 @@ describe('metric names and labels', () => {
   });
 
   it('uses exactly the DESIGN.md label names on every series', async () => {
-    const m = metrics();
+    const target = 'arn:aws:iam::444455556666:role/t';
+    const m = new ProbeMetrics({ defaultMetrics: false, roleTargets: [target] });
     m.setInfo({ mechanism: 'irsa', role_arn: 'arn:aws:iam::111122223333:role/app', region: 'eu-west-1', sts_endpoint: 'https://sts.eu-west-1.amazonaws.com', namespace: 'ns', service_account: 'sa', version: '0.1.0' });
     m.observeReport(report([check('env', 'pass')]));
     m.observeReport(report([check('env', 'pass'), check('sts', 'fail', { reason: 'throttled' })]));
+    m.observeReport(report([check('roles', 'pass', { targets: [{ target, status: 'pass', message: 'ok' }] })]));
     m.countStsRequest('GetCallerIdentity', 'success');
     m.setTokenExpiry(1);
     m.setCredentialsExpiry(2);
@@ -219,6 +222,31 @@ describe('observeReport', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('counts roles failures under the role chain reasons', async () => {
+    const m = metrics();
+    for (const reason of ['role_chain_denied', 'role_chain_external_id', 'role_chain_duration', 'role_chain_denied'] as const) m.observeReport(report([check('roles', 'fail', { reason })]));
+    const e = await scrape(m);
+    assert.equal(value(e, 'irsa_check_failures_total', { check: 'roles', reason: 'role_chain_denied' }), 2);
+    assert.equal(value(e, 'irsa_check_failures_total', { check: 'roles', reason: 'role_chain_external_id' }), 1);
+    assert.equal(value(e, 'irsa_check_failures_total', { check: 'roles', reason: 'role_chain_duration' }), 1);
+  });
+
+  it('sets irsa_role_target_success per configured target only, and drops the series when roles is skipped', async () => {
+    const [a, b] = ['arn:aws:iam::444455556666:role/a', 'arn:aws:iam::777788889999:role/b'];
+    const m = new ProbeMetrics({ defaultMetrics: false, roleTargets: [a, b] });
+    const targets = [
+      { target: a, status: 'pass' as const, message: 'ok' },
+      { target: b, status: 'fail' as const, reason: 'role_chain_denied' as const, message: 'denied' },
+      { target: 'arn:aws:iam::111111111111:role/not-configured', status: 'pass' as const, message: 'ok' },
+    ];
+    m.observeReport(report([check('roles', 'fail', { reason: 'role_chain_denied', targets })]));
+    let e = await scrape(m);
+    assert.deepEqual(series(e, 'irsa_role_target_success').map((s) => [s.labels.target, s.value]), [[a, 1], [b, 0]]);
+    m.observeReport(report([check('roles', 'skip')]));
+    e = await scrape(m);
+    assert.deepEqual(series(e, 'irsa_role_target_success'), []);
   });
 
   it('ignores a check whose name is not one of CHECK_NAMES (bounded labels)', async () => {

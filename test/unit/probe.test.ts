@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ProbeDeps } from '../../src/checks/context.js';
+import { SDK_POINTER } from '../../src/diagnose.js';
 import { ASSUMED_ARN, chainAsRole, irsaEnv, NODE_ROLE_ARN, probeFor, ROLE_ARN, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../helpers/probe.js';
 import { mintToken, TokenDir } from '../helpers/tokens.js';
 
@@ -23,9 +24,9 @@ describe('probe', () => {
   });
   after(() => dir.remove());
 
-  test('runs env, token, sts, chain and s3 in order and passes a healthy pod', async () => {
+  test('runs env, token, sts, roles, chain and s3 in order and passes a healthy pod', async () => {
     const report = await probeFor(irsaEnv(dir.path), fakeAws()).run(new AbortController().signal);
-    assert.deepEqual(report.checks.map((c) => [c.name, c.status]), [['env', 'pass'], ['token', 'pass'], ['sts', 'pass'], ['chain', 'pass'], ['s3', 'skip']]);
+    assert.deepEqual(report.checks.map((c) => [c.name, c.status]), [['env', 'pass'], ['token', 'pass'], ['sts', 'pass'], ['roles', 'skip'], ['chain', 'pass'], ['s3', 'skip']]);
     assert.equal(report.ok, true);
     assert.ok(report.durationMs >= 0);
   });
@@ -34,7 +35,7 @@ describe('probe', () => {
     let called = 0;
     const report = await probeFor(irsaEnv('/nonexistent/token'), fakeAws({ assumeRoleWithWebIdentity: async () => (called++, creds) })).run(new AbortController().signal);
     assert.equal(called, 0);
-    assert.deepEqual(report.checks.map((c) => c.status), ['pass', 'fail', 'skip', 'skip', 'skip']);
+    assert.deepEqual(report.checks.map((c) => c.status), ['pass', 'fail', 'skip', 'skip', 'skip', 'skip']);
     assert.equal(report.ok, false);
   });
 
@@ -45,6 +46,7 @@ describe('probe', () => {
     assert.equal(byName.env?.reason, 'env_missing');
     assert.equal(byName.chain?.reason, 'fallback_to_node_role');
     assert.match(byName.chain?.findings.at(-1)?.fix ?? '', /eks\.amazonaws\.com\/role-arn/);
+    assert.ok(byName.chain?.findings.at(-1)?.fix.endsWith(SDK_POINTER), 'the fix points at the application-SDK section');
   });
 
   test('the chain check fails when static keys win over the role', async () => {
@@ -77,6 +79,7 @@ describe('probe', () => {
     const chain = report.checks.find((c) => c.name === 'chain');
     assert.equal(chain?.status, 'fail');
     assert.equal(chain?.reason, 'chain_error');
+    assert.ok(chain?.findings.at(-1)?.fix.endsWith(SDK_POINTER), 'the fix points at the application-SDK section');
   });
 
   test('aborting the cycle ends it promptly', async () => {

@@ -29,10 +29,12 @@ describe('runtime: what each Report does to readiness, metrics and logs', () => 
           if (!assumeOk) throw Object.assign(new Error('Not authorized to perform sts:AssumeRoleWithWebIdentity'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
           return { accessKeyId: 'ASIAKEY', secretAccessKey: SECRET_ACCESS_KEY, sessionToken: SESSION_TOKEN, expiration: new Date(clock + 3600_000) };
         },
+        assumeRole: async () => { throw new Error('unused'); },
         getCallerIdentity: async () => ({ arn: ASSUMED_ARN, account: '111122223333', userId: 'x' }),
         podIdentityCredentials: async () => { throw new Error('unused'); },
         defaultChain: chainAsRole,
         s3: async () => { throw new Error('unused'); },
+        sharedFileKeys: async () => undefined,
         readTokenFile: async (p) => (await import('../../src/token-file.js')).readTokenFile(p),
       },
     });
