@@ -1,10 +1,11 @@
 /**
  * STS calls per pod per hour at the default settings, measured on a clock
  * scaled 1/120 and checked against the analytic model. Scaled world: interval
- * 60 s → 500 ms, assume interval 1 h → 30 s, and credentials that become
- * "close to expiry" (5 min margin, not scaled) 55 min → 27.5 s after issue
- * (328 s lifetime; the sandbox writes whole-second expirations, half a second
- * early on average). A scaled hour is 30 s of wall time.
+ * 60 s → 500 ms, and credentials that become "close to expiry" (5 min margin,
+ * not scaled) 55 min → 27.5 s after issue (328 s lifetime; the sandbox writes
+ * whole-second expirations, half a second early on average). A scaled hour is
+ * 30 s of wall time. The identity interval (15 min, at least 1 min) cannot be
+ * scaled: its GetCallerIdentity calls are added from the model.
  */
 import type { Children } from './child.js';
 import type { BenchContext } from './context.js';
@@ -17,12 +18,11 @@ import { median } from './stats.js';
 export const SCALE = 120;
 export interface StsSettings {
   readonly intervalS: number;
-  readonly assumeIntervalS: number;
+  readonly identityIntervalS: number;
   readonly credentialsS: number;
   readonly marginS: number;
-  readonly tokenRotationS: number;
 }
-export const DEFAULTS: StsSettings = { intervalS: 60, assumeIntervalS: 3600, credentialsS: 3600, marginS: 300, tokenRotationS: 0.8 * 86400 };
+export const DEFAULTS: StsSettings = { intervalS: 60, identityIntervalS: 900, credentialsS: 3600, marginS: 300 };
 /** Re-assumptions closer together than this (wall seconds) are one event (the sts check's and the chain's). */
 const SAME_EVENT_S = 5;
 const SCALED_CREDENTIALS_S = 328;
@@ -34,19 +34,18 @@ export interface StsModel {
 }
 
 /**
- * Calls per hour by design: one GetCallerIdentity per cycle; the sts check
- * re-assumes at the first cycle after min(assume interval, credentials −
- * margin) (half an interval late on average) and when kubelet rotates the
- * token; the SDK chain refreshes its own credentials on the same expiry rule,
- * costing one AssumeRoleWithWebIdentity and the chain check's one
- * GetCallerIdentity for the new key.
+ * Calls per hour by design: one AssumeRoleWithWebIdentity per cycle (every
+ * cycle re-proves the trust chain); GetCallerIdentity at the first cycle after
+ * each identity interval (half an interval late on average); the SDK chain
+ * refreshes its own credentials 5 minutes before expiry, costing one
+ * AssumeRoleWithWebIdentity and the chain check's one GetCallerIdentity for
+ * the new key. `identityChecks: false` leaves out the identity interval's calls.
  */
-export function stsModel(p: StsSettings): StsModel {
+export function stsModel(p: StsSettings, identityChecks = true): StsModel {
   const cyclesPerHour = 3600 / p.intervalS;
-  const reassumePeriod = Math.min(p.assumeIntervalS, p.credentialsS - p.marginS) + p.intervalS / 2;
   const chainPeriod = p.credentialsS - p.marginS + p.intervalS / 2;
-  const gci = cyclesPerHour + 3600 / chainPeriod;
-  const assume = 3600 / reassumePeriod + 3600 / chainPeriod + 3600 / p.tokenRotationS;
+  const gci = (identityChecks ? 3600 / (p.identityIntervalS + p.intervalS / 2) : 0) + 3600 / chainPeriod;
+  const assume = cyclesPerHour + 3600 / chainPeriod;
   return { getCallerIdentity: gci, assumeRoleWithWebIdentity: assume, total: gci + assume };
 }
 
@@ -75,8 +74,8 @@ export interface StsRateResult {
   /** Projected to the defaults: 60 cycles an hour, time-driven calls per scaled hour. */
   readonly projected: StsModel;
   readonly model: StsModel;
-  /** The model without token rotation, which the scaled run does not include (token lifetime unscaled). */
-  readonly modelWithoutRotation: StsModel;
+  /** The model without the identity interval's calls, which the scaled run does not include (the interval is not scaled). */
+  readonly modelWithoutIdentityChecks: StsModel;
   readonly naive: StsModel;
 }
 
@@ -86,7 +85,7 @@ export async function stsRate(ctx: BenchContext): Promise<StsRateResult> {
   children.track(sandbox.child);
   try {
     const env = processEnv(sandbox.env, ctx.probeEnv.HOME!);
-    const flags = ['--interval', `${(DEFAULTS.intervalS * 1000) / SCALE}ms`, '--assume-interval', `${(DEFAULTS.assumeIntervalS * 1000) / SCALE}ms`];
+    const flags = ['--interval', `${(DEFAULTS.intervalS * 1000) / SCALE}ms`];
     const probe = await startProbe(children, env, flags);
     try {
       await probe.waitReady(30_000);
@@ -109,8 +108,8 @@ export async function stsRate(ctx: BenchContext): Promise<StsRateResult> {
       const gci = s1.getCallerIdentity - s0.getCallerIdentity;
       const assume = s1.assumeRoleWithWebIdentity - s0.assumeRoleWithWebIdentity;
       const gaps = eventGaps(assumeTimes, SAME_EVENT_S * 1000).map((ms) => ms / 1000);
-      const projectedGci = 3600 / DEFAULTS.intervalS + (gci - cycles) / scaledHours;
-      const projectedAssume = assume / scaledHours;
+      const projectedGci = gci / scaledHours;
+      const projectedAssume = 3600 / DEFAULTS.intervalS + (assume - cycles) / scaledHours;
       ctx.log(`STS at 1/${SCALE} scale: ${cycles} cycles, ${gci} GetCallerIdentity, ${assume} AssumeRoleWithWebIdentity in ${scaledHours.toFixed(1)} scaled hours`);
       return {
         scale: SCALE,
@@ -122,7 +121,7 @@ export async function stsRate(ctx: BenchContext): Promise<StsRateResult> {
         reassumeEveryMinutes: gaps.length > 0 ? (median(gaps) * SCALE) / 60 : undefined,
         projected: { getCallerIdentity: projectedGci, assumeRoleWithWebIdentity: projectedAssume, total: projectedGci + projectedAssume },
         model: stsModel(DEFAULTS),
-        modelWithoutRotation: stsModel({ ...DEFAULTS, tokenRotationS: Infinity }),
+        modelWithoutIdentityChecks: stsModel(DEFAULTS, false),
         naive: naiveModel(DEFAULTS.intervalS),
       };
     } finally {

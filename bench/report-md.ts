@@ -61,7 +61,7 @@ function commandsSection(r: Results): string {
     'node dist/src/main.js serve --host 127.0.0.1 --port 0                                          # start to ready, idle CPU, load',
     `autocannon -c 1 -R ${r.load.readyz.targetRate} -d ${r.params.loadSeconds} http://127.0.0.1:PORT/livez   # then /readyz; /metrics at -R ${r.load.metrics.targetRate}; again with -c 10`,
     'node dist/bench/bare-server.js [--default-metrics 10|1000]                                      # idle CPU, next to serve',
-    'node dist/sandbox/main.js --credentials-duration 328s ...; node dist/src/main.js serve --interval 500ms --assume-interval 30s   # STS per hour, 1/120 clock',
+    'node dist/sandbox/main.js --credentials-duration 328s ...; node dist/src/main.js serve --interval 500ms   # STS per hour, 1/120 clock',
     '```',
     '',
     "AWS CLI 2.9 (Debian 12's package) predates `AWS_ENDPOINT_URL_STS` (CLI 2.13), so the bench points it at the sandbox the way botocore allows: `AWS_DATA_PATH` holds an STS endpoint rule set whose one rule is the sandbox's URL. All of the CLI's STS calls go there, including the `AssumeRoleWithWebIdentity` of its web-identity provider; the credential chain, its credential cache in `$HOME/.aws/cli/cache`, SigV4 and the region scope are the CLI's own. The private `HOME` persists across the CLI runs, as a container's does between exec probes.",
@@ -186,10 +186,10 @@ function stsSection(r: Results): string {
   const s = r.stsRate;
   const per = (n: number, pods: number): string => `${((n * pods) / 3600).toFixed(1)}/s`;
   const exec = r.oneShot.aws.stsCalls.median * (3600 / KUBELET_PERIOD_S);
-  const measured = s.projected.total + s.model.total - s.modelWithoutRotation.total;
+  const measured = s.projected.total + s.model.total - s.modelWithoutIdentityChecks.total;
   const fleet = [
     ['irsa-probe at the defaults (model)', s.model.total.toFixed(1), per(s.model.total, 1000), per(s.model.total, 10_000)],
-    [`irsa-probe, measured (1/${s.scale} clock, + token rotation)`, measured.toFixed(1), per(measured, 1000), per(measured, 10_000)],
+    [`irsa-probe, measured (1/${s.scale} clock, + identity interval)`, measured.toFixed(1), per(measured, 1000), per(measured, 10_000)],
     ['naive: AssumeRoleWithWebIdentity + GetCallerIdentity every 60 s', s.naive.total.toFixed(0), per(s.naive.total, 1000), per(s.naive.total, 10_000)],
     [`exec probe \`aws sts get-caller-identity\` every ${KUBELET_PERIOD_S} s (CLI credential cache working: ${r.oneShot.aws.stsCalls.median} call per run)`, exec.toFixed(0), per(exec, 1000), per(exec, 10_000)],
     [`the same without a writable HOME (no cache: 2 calls per run)`, (2 * 3600 / KUBELET_PERIOD_S).toFixed(0), per(720, 1000), per(720, 10_000)],
@@ -197,19 +197,19 @@ function stsSection(r: Results): string {
   return [
     '### STS calls per pod per hour',
     '',
-    'By design (DESIGN.md, "Fleet safety") a steady-state cycle makes one GetCallerIdentity call with the cached role credentials. AssumeRoleWithWebIdentity runs again at the first cycle after min(assume interval 1 h, credentials expiry − 5 min) = 55 min for 1 h credentials, and when kubelet rotates the token (80% of 24 h = 19.2 h). The chain check resolves the SDK default chain each cycle, which the SDK memoises; when the SDK refreshes its credentials (also 5 min before expiry) that costs one AssumeRoleWithWebIdentity and one GetCallerIdentity to verify the new key. Per hour:',
+    'By design (DESIGN.md, "Fleet safety") a steady-state cycle makes one AssumeRoleWithWebIdentity call with the current token: every cycle re-proves the trust chain. GetCallerIdentity runs at the first cycle after each identity interval (15 min) and when the identity changes. The chain check resolves the SDK default chain each cycle, which the SDK memoises; when the SDK refreshes its credentials (5 min before expiry) that costs one AssumeRoleWithWebIdentity and one GetCallerIdentity to verify the new key. Per hour:',
     '',
     table(
       ['', 'GetCallerIdentity', 'AssumeRoleWithWebIdentity', 'total'],
       [
         ['model at the defaults', s.model.getCallerIdentity.toFixed(2), s.model.assumeRoleWithWebIdentity.toFixed(2), s.model.total.toFixed(2)],
-        ['model without token rotation', s.modelWithoutRotation.getCallerIdentity.toFixed(2), s.modelWithoutRotation.assumeRoleWithWebIdentity.toFixed(2), s.modelWithoutRotation.total.toFixed(2)],
+        ['model without the identity interval', s.modelWithoutIdentityChecks.getCallerIdentity.toFixed(2), s.modelWithoutIdentityChecks.assumeRoleWithWebIdentity.toFixed(2), s.modelWithoutIdentityChecks.total.toFixed(2)],
         [`measured, 1/${s.scale} clock, projected to 60 cycles/h`, s.projected.getCallerIdentity.toFixed(2), s.projected.assumeRoleWithWebIdentity.toFixed(2), s.projected.total.toFixed(2)],
         ['naive design', s.naive.getCallerIdentity.toFixed(0), s.naive.assumeRoleWithWebIdentity.toFixed(0), s.naive.total.toFixed(0)],
       ],
     ),
     '',
-    `Measurement: a second sandbox issuing 328 s credentials (close to expiry 27.5 s after issue, i.e. 55 min / ${s.scale}), \`serve --interval 500ms --assume-interval 30s\`, for ${s.wallSeconds.toFixed(0)} s = ${s.scaledHours.toFixed(1)} scaled hours: ${s.cycles} cycles, ${s.getCallerIdentity} GetCallerIdentity, ${s.assumeRoleWithWebIdentity} AssumeRoleWithWebIdentity; re-assumption every ${s.reassumeEveryMinutes === undefined ? 'n/a (fewer than two seen)' : `${s.reassumeEveryMinutes.toFixed(1)} scaled minutes`}. GetCallerIdentity beyond one per cycle (the chain's verifications) and all AssumeRoleWithWebIdentity calls are scaled per hour; one per cycle is projected to the default 60 cycles an hour (the measured cycles were ${((s.cycles / s.scaledHours)).toFixed(1)} per scaled hour, as each 500 ms interval also holds a cycle's own duration). Token rotation is not scaled (token lifetime stays 24 h) and is added from the model. With whole-hour windows the count of the hourly events can be off by one event per window${r.mode === 'quick' ? `; the quick mode's ${s.scaledHours.toFixed(1)} scaled hours make its figure coarse` : ''}.`,
+    `Measurement: a second sandbox issuing 328 s credentials (close to expiry 27.5 s after issue, i.e. 55 min / ${s.scale}), \`serve --interval 500ms\`, for ${s.wallSeconds.toFixed(0)} s = ${s.scaledHours.toFixed(1)} scaled hours: ${s.cycles} cycles, ${s.getCallerIdentity} GetCallerIdentity, ${s.assumeRoleWithWebIdentity} AssumeRoleWithWebIdentity; re-assumption every ${s.reassumeEveryMinutes === undefined ? 'n/a (fewer than two seen)' : `${s.reassumeEveryMinutes.toFixed(1)} scaled minutes`}. GetCallerIdentity (the first success and the chain's verifications) and AssumeRoleWithWebIdentity beyond one per cycle (the SDK chain's renewals) are scaled per hour; one per cycle is projected to the default 60 cycles an hour (the measured cycles were ${((s.cycles / s.scaledHours)).toFixed(1)} per scaled hour, as each 500 ms interval also holds a cycle's own duration). The identity interval is not scaled (it is at least 1 min) and its calls are added from the model. With whole-hour windows the count of the hourly events can be off by one event per window${r.mode === 'quick' ? `; the quick mode's ${s.scaledHours.toFixed(1)} scaled hours make its figure coarse` : ''}.`,
     '',
     '**Fleet arithmetic** (STS is per account and region; the steady-state load is spread evenly only thanks to the ±10% jitter):',
     '',

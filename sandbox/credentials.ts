@@ -2,8 +2,15 @@
  * The one credential store every emulator shares: STS issues into it, the
  * IMDS and Pod Identity emulators issue into it, and STS GetCallerIdentity and
  * the S3 proxy look signatures up in it. Keys look like AWS's (ASIA…).
+ *
+ * Sessions are also verifiable without the store, as AWS's are by any of its
+ * hosts: the session token carries the principal and the expiry, sealed with
+ * an HMAC under a fixed sandbox key, and the secret key is derived from the
+ * access key id under the same key. So a sandbox accepts the sessions an
+ * earlier sandbox issued (the AWS CLI caches role credentials for an hour in
+ * ~/.aws/cli/cache) until they expire. The key is public: sandbox only.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { assumedRoleArn, roleArn, userArn } from './defaults.js';
 
 export interface Principal {
@@ -25,6 +32,11 @@ export interface IssuedCredentials extends Principal {
 }
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+/** Seals every sandbox's sessions alike; public, so it proves nothing outside the sandbox. */
+const SANDBOX_SESSION_KEY = 'irsa-probe sandbox session key v1';
+/** What AWS session tokens start with (base64 of a protobuf header). */
+const TOKEN_PREFIX = 'IQoJb3JpZ2luX2VjE';
+const ISSUERS: readonly Principal['issuer'][] = ['sts', 'imds', 'pod-identity'];
 /** The latest time a Date holds: long-term keys never expire. */
 const NEVER = 8.64e15;
 /** Expired entries are dropped once the store holds this many. */
@@ -67,14 +79,10 @@ export class CredentialStore {
 
   issue(principal: Principal, durationSeconds: number, now = Date.now()): IssuedCredentials {
     if (this.byKey.size >= PRUNE_AT) this.prune(now);
-    const credentials: IssuedCredentials = {
-      ...principal,
-      accessKeyId: `ASIA${base32(16)}`,
-      secretAccessKey: randomBytes(30).toString('base64'),
-      sessionToken: `IQoJb3JpZ2luX2VjE${randomBytes(300).toString('base64')}`,
-      // AWS expirations have whole seconds.
-      expiration: new Date(Math.floor(now / 1000 + durationSeconds) * 1000),
-    };
+    const accessKeyId = `ASIA${base32(16)}`;
+    // AWS expirations have whole seconds.
+    const expiration = new Date(Math.floor(now / 1000 + durationSeconds) * 1000);
+    const credentials: IssuedCredentials = { ...principal, accessKeyId, secretAccessKey: secretOf(accessKeyId), sessionToken: seal(principal, accessKeyId, expiration), expiration };
     this.byKey.set(credentials.accessKeyId, credentials);
     return credentials;
   }
@@ -96,8 +104,9 @@ export class CredentialStore {
     return credentials;
   }
 
-  lookup(accessKeyId: string): IssuedCredentials | undefined {
-    return this.byKey.get(accessKeyId);
+  /** Credentials this store issued, else a session another sandbox issued (verified from its sealed token). */
+  lookup(accessKeyId: string, sessionToken?: string): IssuedCredentials | undefined {
+    return this.byKey.get(accessKeyId) ?? (sessionToken === undefined ? undefined : unseal(accessKeyId, sessionToken));
   }
 
   get size(): number {
@@ -107,4 +116,40 @@ export class CredentialStore {
   private prune(now: number): void {
     for (const [key, c] of this.byKey) if (c.expiration.getTime() <= now) this.byKey.delete(key);
   }
+}
+
+function mac(data: string | Buffer): Buffer {
+  return createHmac('sha256', SANDBOX_SESSION_KEY).update(data).digest();
+}
+
+function secretOf(accessKeyId: string): string {
+  return mac(`secret:${accessKeyId}`).subarray(0, 30).toString('base64');
+}
+
+/** One standard-base64 run, like AWS's tokens: the session's fields, then their 32-byte HMAC. */
+function seal(p: Principal, accessKeyId: string, expiration: Date): string {
+  const body = Buffer.from(JSON.stringify([accessKeyId, p.accountId, p.roleName, p.sessionName, p.issuer, expiration.getTime()]));
+  return `${TOKEN_PREFIX}${Buffer.concat([body, mac(body)]).toString('base64')}`;
+}
+
+const TAG_BYTES = 32;
+
+/** The session a sealed token describes, when the seal holds and it names this access key id. */
+function unseal(accessKeyId: string, sessionToken: string): IssuedCredentials | undefined {
+  if (!sessionToken.startsWith(TOKEN_PREFIX) || sessionToken.length > 4096) return undefined;
+  const sealed = Buffer.from(sessionToken.slice(TOKEN_PREFIX.length), 'base64');
+  if (sealed.length <= TAG_BYTES) return undefined;
+  const body = sealed.subarray(0, sealed.length - TAG_BYTES);
+  if (!timingSafeEqual(sealed.subarray(sealed.length - TAG_BYTES), mac(body))) return undefined;
+  let fields: unknown;
+  try {
+    fields = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(fields) || fields.length !== 6 || fields[0] !== accessKeyId) return undefined;
+  const [, accountId, roleName, sessionName, issuer, expiresAt] = fields as unknown[];
+  if (typeof accountId !== 'string' || typeof roleName !== 'string' || typeof sessionName !== 'string' || typeof expiresAt !== 'number') return undefined;
+  if (!ISSUERS.includes(issuer as Principal['issuer'])) return undefined;
+  return { accountId, roleName, sessionName, issuer: issuer as Principal['issuer'], accessKeyId, secretAccessKey: secretOf(accessKeyId), sessionToken, expiration: new Date(expiresAt) };
 }

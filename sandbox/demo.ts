@@ -4,12 +4,20 @@
  * it, with a short interval, the S3 check on and a role chain into the second
  * account's irsa-probe-target (IRSA_PROBE_ASSUME_ROLES). Prints where to look and how
  * to break and heal the world, streams the probe's logs, and stops both on
- * Ctrl-C.  Flags: --port (9876), --interval (5s), --scenario (healthy).
+ * Ctrl-C.  Flags: --port (9876), --interval (10s), --scenario (healthy).
+ *
+ * The probe runs at its own defaults except the interval; 10 s is the
+ * shortest it starts without a warning. Every printed command states what it
+ * does and within how long, computed from the interval: a test runs them.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { shellCommand } from '../src/shell.js';
+import { DurationError, parseDuration } from '../src/duration.js';
+import { JITTER, MAX_THROTTLE_FACTOR } from '../src/scheduler.js';
 import { isScenario, SCENARIOS } from './scenarios.js';
 import { startWorld, type World } from './world.js';
 
@@ -27,37 +35,70 @@ function parseDemoArgs(argv: string[]): DemoOptions {
   if (!isScenario(scenario)) throw new Error(`--scenario=${JSON.stringify(scenario)} is invalid: expected one of ${SCENARIOS.join(', ')}`);
   const port = values.port ?? '9876';
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw new Error(`--port=${JSON.stringify(port)} is invalid: expected a port number`);
-  return { port, interval: values.interval ?? '5s', scenario };
+  const interval = values.interval ?? DEFAULT_INTERVAL;
+  try {
+    parseDuration(interval);
+  } catch (error) {
+    if (error instanceof DurationError) throw new Error(`--interval=${JSON.stringify(interval)} is invalid: ${error.message}`);
+    throw error;
+  }
+  return { port, interval, scenario };
+}
+
+const DEFAULT_INTERVAL = '10s';
+/** The probe's defaults the demo keeps (README "Configuration"). */
+const TIMEOUT_MS = 5_000;
+const FAILURE_THRESHOLD = 3;
+
+/** Promised bounds, in whole seconds: the cycle in flight, then whole cycles at the longest jittered interval. */
+export function promises(intervalMs: number): { breakS: number; throttleS: number; healS: number } {
+  const cycle = intervalMs * (1 + JITTER) + TIMEOUT_MS;
+  // Throttled cycles wait 2, 4, 8 intervals before the next one.
+  let throttled = cycle;
+  for (let i = 1; i < FAILURE_THRESHOLD; i++) throttled += intervalMs * Math.min(2 ** i, MAX_THROTTLE_FACTOR) * (1 + JITTER) + TIMEOUT_MS;
+  return { breakS: Math.ceil((TIMEOUT_MS + FAILURE_THRESHOLD * cycle) / 1000), throttleS: Math.ceil((TIMEOUT_MS + throttled) / 1000), healS: Math.ceil((TIMEOUT_MS + 2 * cycle) / 1000) };
 }
 
 /** What to type, with this world's addresses filled in. */
 export function instructions(world: World, probeUrl: string, interval: string): string {
   const admin = world.adminUrl;
-  const post = (path: string, body?: string): string => `curl -s -XPOST ${admin}${path}${body === undefined ? '' : ` -d '${body}'`}`;
+  const post = (path: string, body?: string): string => shellCommand('curl', '-s', '-XPOST', `${admin}${path}`, ...(body === undefined ? [] : ['-d', body]));
+  const get = (url: string): string => shellCommand('curl', '-s', url);
+  const p = promises(parseDuration(interval));
+  const within = (s: number) => `/readyz 503 within ${s} s`;
   return [
     `irsa-probe demo: sandbox scenario=${world.scenario}, probe checks every ${interval} (env file ${world.envFile})`,
     '',
     'Look:',
-    `  curl -s ${probeUrl}/readyz?verbose`,
-    `  curl -s ${probeUrl}/metrics | grep ^irsa_`,
-    `  curl -s ${probeUrl}/status`,
+    `  ${get(`${probeUrl}/readyz?verbose`)}`,
+    `  ${get(`${probeUrl}/metrics`)} | grep ^irsa_`,
+    `  ${get(`${probeUrl}/status`)}`,
     '',
-    'Break it (readiness turns 503 after 3 failed cycles):',
-    `  ${post('/scenario', '{"name":"wrong-subject"}')}     # trust policy names another service account`,
-    `  ${post('/scenario', '{"name":"no-oidc-provider"}')}`,
-    `  ${post('/scenario', '{"name":"s3-denied"}')}`,
-    `  ${post('/scenario', '{"name":"target-denied"}')}     # the target role's trust policy names another role`,
-    `  ${post('/faults', '{"stsThrottleShare":1}')}           # STS throttles every call`,
-    `  ${post('/faults', '{"tokenRotation":"stopped","tokenContent":"expired"}')}`,
+    `Break it (${FAILURE_THRESHOLD} failed cycles turn /readyz 503; heal before the next one):`,
+    `  ${post('/scenario', '{"name":"wrong-subject"}')}     # trust policy names another service account: ${within(p.breakS)}`,
+    `  ${post('/scenario', '{"name":"no-oidc-provider"}')}  # the IAM OIDC provider is deleted: ${within(p.breakS)}`,
+    `  ${post('/scenario', '{"name":"s3-denied"}')}         # the role may no longer use its bucket: ${within(p.breakS)}`,
+    `  ${post('/scenario', '{"name":"target-denied"}')}     # the target role's trust policy names another role: ${within(p.breakS)}`,
+    `  ${post('/faults', '{"stsThrottleShare":1}')}           # STS throttles every call, the probe backs off: ${within(p.throttleS)}`,
+    `  ${post('/faults', '{"tokenRotation":"stopped","tokenContent":"expired"}')}  # kubelet stopped rotating the token: ${within(p.breakS)}`,
     `  scenarios: ${SCENARIOS.join(', ')}`,
-    'Heal it (ready again within one interval):',
-    `  ${post('/scenario', '{"name":"healthy"}')} && ${post('/faults/reset')}`,
+    'Heal it:',
+    `  ${post('/scenario', '{"name":"healthy"}')} && ${post('/faults/reset')}  # /readyz 200 within ${p.healS} s`,
     'Counters:',
-    `  curl -s ${admin}/stats`,
+    `  ${get(`${admin}/stats`)}`,
     '',
     'Ctrl-C stops both.',
     '',
   ].join('\n');
+}
+
+/** --port 0: a port free now, so the printed commands name the probe's real address. */
+async function freePort(): Promise<string> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return String(port);
 }
 
 async function main(): Promise<void> {
@@ -68,13 +109,14 @@ async function main(): Promise<void> {
     process.stderr.write(`demo: ${(error as Error).message.split('\n')[0]}\n`);
     process.exit(2);
   }
+  const port = options.port === '0' ? await freePort() : options.port;
   const world = await startWorld({ scenario: options.scenario });
   const probe = spawn(process.execPath, [PROBE_MAIN, 'serve'], {
     // Only the sandbox's variables: nothing from this shell's AWS setup leaks in.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...world.env, IRSA_PROBE_HOST: '127.0.0.1', IRSA_PROBE_PORT: options.port, IRSA_PROBE_INTERVAL: options.interval, IRSA_PROBE_STATUS: 'true', IRSA_PROBE_ASSUME_ROLES: world.targetRoleArn },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...world.env, IRSA_PROBE_HOST: '127.0.0.1', IRSA_PROBE_PORT: port, IRSA_PROBE_INTERVAL: options.interval, IRSA_PROBE_STATUS: 'true', IRSA_PROBE_ASSUME_ROLES: world.targetRoleArn },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  process.stdout.write(instructions(world, `http://127.0.0.1:${options.port}`, options.interval));
+  process.stdout.write(instructions(world, `http://127.0.0.1:${port}`, options.interval));
   let stopping = false;
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;

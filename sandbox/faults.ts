@@ -20,6 +20,8 @@ export interface Faults {
   stsIdpError: boolean;
   /** This share (0..1) of STS calls answers 400 Throttling "Rate exceeded". */
   stsThrottleShare: number;
+  /** The EKS Pod Identity agent closes its listener (connections refused); clearing it listens again on the same port. */
+  podIdentityRefuse: boolean;
   /** Every S3 object operation answers 403 AccessDenied. */
   s3Deny: boolean;
   /** Every S3 request answers 404 NoSuchBucket. */
@@ -39,6 +41,7 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   stsStatus: 0,
   stsIdpError: false,
   stsThrottleShare: 0,
+  podIdentityRefuse: false,
   s3Deny: false,
   s3NoBucket: false,
   s3FlakyShare: 0,
@@ -83,6 +86,7 @@ const READERS: Record<keyof Faults, Reader> = {
   },
   stsIdpError: bool,
   stsThrottleShare: share,
+  podIdentityRefuse: bool,
   s3Deny: bool,
   s3NoBucket: bool,
   s3FlakyShare: share,

@@ -4,12 +4,14 @@
  * token is verified against the cluster issuer's key; the pod identity
  * association for its namespace and service account names the role, and the
  * answer is the container-credentials JSON the SDK's fromHttp provider reads.
+ * Like the real agent, it caches a pod's credentials and hands out the same
+ * ones until half their lifetime has passed (sooner for short-lived ones).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createLocalJWKSet, errors, jwtVerify, type JWK } from 'jose';
 import type { Counters } from './counters.js';
-import { awsTimestamp, type CredentialStore } from './credentials.js';
+import { awsTimestamp, type CredentialStore, type IssuedCredentials } from './credentials.js';
 import { POD_IDENTITY_AUDIENCE } from './defaults.js';
 import { closeServer, guarded, listen, LOOPBACK, requestUrl, sendJson } from './http-util.js';
 import type { Account } from './scenarios.js';
@@ -24,11 +26,16 @@ export interface PodIdentityWorld {
 }
 
 const OPERATION = 'credentials';
+/** The AWS SDKs refresh credentials this long before they expire. */
+const SDK_REFRESH_MARGIN_S = 300;
 
 export class PodIdentityAgent {
   private readonly server: Server;
   private readonly keys;
   private port = 0;
+  private closed = false;
+  /** Credentials handed out, per namespace, service account, pod and role. */
+  private readonly cache = new Map<string, { credentials: IssuedCredentials; refreshAt: number }>();
 
   private constructor(
     private readonly world: PodIdentityWorld,
@@ -51,8 +58,28 @@ export class PodIdentityAgent {
     return `http://${LOOPBACK}:${this.port}/v1/credentials`;
   }
 
+  /** The agent is down (listener closed, connections refused), or up again on the same port. */
+  async setRefusing(refuse: boolean): Promise<void> {
+    if (refuse && this.server.listening) await closeServer(this.server);
+    if (!refuse && !this.server.listening && !this.closed) await listen(this.server, this.port);
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     await closeServer(this.server);
+  }
+
+  private credentialsFor(accountId: string, roleName: string, namespace: string, serviceAccount: string, pod: string): IssuedCredentials {
+    const key = JSON.stringify([accountId, roleName, namespace, serviceAccount, pod]);
+    const now = Date.now();
+    const cached = this.cache.get(key);
+    if (cached !== undefined && now < cached.refreshAt) return cached.credentials;
+    const seconds = this.world.credentialsSeconds();
+    const sessionName = `eks-${this.world.clusterName}-${pod}-${randomUUID()}`.slice(0, 64);
+    const credentials = this.store.issue({ accountId, roleName, sessionName, issuer: 'pod-identity' }, seconds, now);
+    // Refreshed well before the SDK's own 5-minute margin, so a client never holds credentials it deems expiring.
+    this.cache.set(key, { credentials, refreshAt: now + Math.min(seconds / 2, seconds - 2 * SDK_REFRESH_MARGIN_S) * 1000 });
+    return credentials;
   }
 
   private fail(res: ServerResponse, status: number, code: string, message: string): void {
@@ -81,8 +108,7 @@ export class PodIdentityAgent {
     if (association === undefined) {
       return this.fail(res, 404, 'ResourceNotFoundException', `No Pod Identity Association found for namespace ${k8s.namespace ?? '?'} and service account ${k8s.serviceaccount?.name ?? '?'}`);
     }
-    const sessionName = `eks-${this.world.clusterName}-${k8s.pod?.name ?? 'pod'}-${randomUUID()}`.slice(0, 64);
-    const c = this.store.issue({ accountId: account.id, roleName: association.roleName, sessionName, issuer: 'pod-identity' }, this.world.credentialsSeconds());
+    const c = this.credentialsFor(account.id, association.roleName, k8s.namespace ?? '', k8s.serviceaccount?.name ?? '', k8s.pod?.name ?? 'pod');
     this.counters.record('podIdentity', OPERATION);
     sendJson(res, 200, { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, Token: c.sessionToken, AccountId: c.accountId, Expiration: awsTimestamp(c.expiration) });
   }

@@ -20,6 +20,9 @@ export const SCENARIOS = [
   'sts-down',
   's3-denied',
   'pod-identity',
+  'role-deleted',
+  'pod-identity-unassociated',
+  'pod-identity-agent-down',
   'target-denied',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -41,6 +44,9 @@ export const SCENARIO_DESCRIPTIONS: Record<ScenarioName, string> = {
   'sts-down': 'STS answers every call with 503 ServiceUnavailable',
   's3-denied': "the role's permissions do not allow the probe's S3 prefix: 403 AccessDenied",
   'pod-identity': 'EKS Pod Identity instead of IRSA: the agent hands out the role credentials',
+  'role-deleted': 'the IAM role was deleted: AssumeRoleWithWebIdentity answers AccessDenied; sessions issued before stay valid until they expire but lose every permission (S3 answers 403)',
+  'pod-identity-unassociated': 'EKS Pod Identity, but the pod identity association was deleted: the agent answers 404 ResourceNotFoundException',
+  'pod-identity-agent-down': 'EKS Pod Identity, but the agent on the node is down: connections to it are refused',
   'target-denied': "the role chain's second hop is refused: the trust policy of arn:aws:iam::444455556666:role/irsa-probe-target names another role, not the pod's",
 };
 
@@ -48,7 +54,7 @@ export const SCENARIO_DESCRIPTIONS: Record<ScenarioName, string> = {
 export type EnvKind = 'irsa' | 'pod-identity' | 'not-injected';
 
 export function envKindOf(scenario: ScenarioName): EnvKind {
-  if (scenario === 'pod-identity') return 'pod-identity';
+  if (scenario === 'pod-identity' || scenario === 'pod-identity-unassociated' || scenario === 'pod-identity-agent-down') return 'pod-identity';
   if (scenario === 'not-injected') return 'not-injected';
   return 'irsa';
 }
@@ -121,10 +127,10 @@ export function setupFor(scenario: ScenarioName, facts: WorldFacts): ScenarioSet
     id: facts.accountId,
     providers,
     roles: [
-      { name: facts.roleName, trustPolicy: trust, maxSessionDuration: facts.roleMaxSessionSeconds },
+      ...(scenario === 'role-deleted' ? [] : [{ name: facts.roleName, trustPolicy: trust, maxSessionDuration: facts.roleMaxSessionSeconds }]),
       { name: NODE_ROLE_NAME, trustPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }, maxSessionDuration: 3600 },
     ],
-    podIdentityAssociations: [{ namespace: facts.namespace, serviceAccount: facts.serviceAccount, roleName: facts.roleName }],
+    podIdentityAssociations: scenario === 'pod-identity-unassociated' ? [] : [{ namespace: facts.namespace, serviceAccount: facts.serviceAccount, roleName: facts.roleName }],
   };
   return { account, faults: scenarioFaults(scenario, facts) };
 }
@@ -139,6 +145,8 @@ function scenarioFaults(scenario: ScenarioName, facts: WorldFacts): Partial<Faul
       return { stsStatus: 503 };
     case 's3-denied':
       return { s3Deny: true };
+    case 'pod-identity-agent-down':
+      return { podIdentityRefuse: true };
     default:
       return {};
   }

@@ -95,7 +95,7 @@ export async function authenticate(store: CredentialStore, request: ReceivedRequ
   if (amzDate === undefined || signingDate === undefined || !amzDate.startsWith(parts.date)) {
     return { ok: false, kind: 'malformed', detail: 'X-Amz-Date is missing or does not match the credential scope date' };
   }
-  const credentials = store.lookup(parts.accessKeyId);
+  const credentials = store.lookup(parts.accessKeyId, request.headers['x-amz-security-token']);
   if (credentials === undefined) return { ok: false, kind: 'unknown-key' };
   // A long-term key (empty session token) must come without one; a session key with exactly its own.
   if ((request.headers['x-amz-security-token'] ?? '') !== credentials.sessionToken) return { ok: false, kind: 'bad-session-token' };

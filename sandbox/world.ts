@@ -224,7 +224,9 @@ class SandboxWorld implements World {
       verifier,
     );
     this.closers.push(() => this.sts.close());
-    this.s3 = await S3Emulator.start({ region: D.REGION, bucket: this.bucket, allowedRoles: [D.ROLE_NAME], faults: () => this.faults() }, this.store, this.counters, join(this.dir, 's3rver'));
+    // Permissions belong to the role: once it is deleted, its earlier sessions are denied.
+    const roleExists = (): boolean => this.account_.roles.some((r) => r.name === D.ROLE_NAME);
+    this.s3 = await S3Emulator.start({ region: D.REGION, bucket: this.bucket, get allowedRoles() { return roleExists() ? [D.ROLE_NAME] : []; }, faults: () => this.faults() }, this.store, this.counters, join(this.dir, 's3rver'));
     this.closers.push(() => this.s3.close());
     this.imds = await ImdsEmulator.start({ accountId: D.ACCOUNT_ID, region: D.REGION, roleName: D.NODE_ROLE_NAME, instanceId: D.INSTANCE_ID }, this.store, this.counters);
     this.closers.push(() => this.imds.close());
@@ -236,7 +238,7 @@ class SandboxWorld implements World {
     this.closers.push(() => this.agent.close());
     this.projections.push(this.projection(D.IRSA_TOKEN_DIR, D.IRSA_TOKEN_FILE, D.IRSA_AUDIENCE), this.projection(D.POD_IDENTITY_TOKEN_DIR, D.POD_IDENTITY_TOKEN_FILE, D.POD_IDENTITY_AUDIENCE));
     await this.applyTokenFaults(undefined, this.faults());
-    await this.applyStsRefuse(this.faults());
+    await this.applyListenerFaults(this.faults());
     await this.startKube();
     await this.writeEnv();
     const admin = await AdminServer.start(this);
@@ -358,7 +360,7 @@ class SandboxWorld implements World {
   private async applyEffects(before: Faults): Promise<void> {
     const after = this.faults();
     await this.applyTokenFaults(before, after);
-    await this.applyStsRefuse(after);
+    await this.applyListenerFaults(after);
   }
 
   private async applyTokenFaults(before: Faults | undefined, after: Faults): Promise<void> {
@@ -368,8 +370,9 @@ class SandboxWorld implements World {
     if (before === undefined || before.tokenContent !== after.tokenContent || resumed) await this.rotateToken();
   }
 
-  private async applyStsRefuse(after: Faults): Promise<void> {
+  private async applyListenerFaults(after: Faults): Promise<void> {
     await this.sts.setRefusing(after.stsRefuse);
+    await this.agent.setRefusing(after.podIdentityRefuse);
   }
 
   stats(): Stats {

@@ -27,10 +27,6 @@ STOP_BUDGET_MS=2000
 READY_DEADLINE_S=90
 BREAK_DEADLINE_S=60
 PROBE_INTERVAL=200ms
-# The probe reuses role credentials between cycles and assumes the role again only
-# on token rotation, near expiry or every assume interval (default 1h): a broken
-# trust policy shows at the next assumption, so the test makes that frequent.
-ASSUME_INTERVAL=2s
 # uid:gid the image runs as (Dockerfile USER).
 PROBE_UID=65532
 
@@ -147,7 +143,6 @@ CID=$(podman run -d --network host \
   --user "$PROBE_UID:$PROBE_UID" --read-only --cap-drop=ALL --security-opt no-new-privileges \
   --env-file "$WORK/container.env" \
   -e IRSA_PROBE_HOST=127.0.0.1 -e "IRSA_PROBE_PORT=$PORT" -e "IRSA_PROBE_INTERVAL=$PROBE_INTERVAL" \
-  -e "IRSA_PROBE_ASSUME_INTERVAL=$ASSUME_INTERVAL" \
   -e IRSA_PROBE_POD_NAME=container-test -e IRSA_PROBE_LOG_LEVEL=warn \
   -v "$SANDBOX_DIR:$SANDBOX_DIR:ro" \
   "$IMAGE" serve)

@@ -78,7 +78,8 @@ export interface Config {
   readonly host: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;
-  readonly assumeIntervalMs: number;
+  /** GetCallerIdentity runs at least this often even when the identity is unchanged. */
+  readonly identityIntervalMs: number;
   readonly failureThreshold: number;
   readonly successThreshold: number;
   /** The longest one cycle may take: six checks at their timeout, plus a second. */
@@ -133,7 +134,7 @@ export function show(value: string): string {
 // The settings table
 
 type Key =
-  | 'port' | 'host' | 'interval' | 'timeout' | 'assumeInterval' | 'failureThreshold' | 'successThreshold'
+  | 'port' | 'host' | 'interval' | 'timeout' | 'identityInterval' | 'failureThreshold' | 'successThreshold'
   | 's3Bucket' | 's3Prefix' | 'expectedRoleArn' | 'audience' | 'logLevel' | 'status' | 'podName' | 'namespace'
   | 'assumeRoles';
 
@@ -149,7 +150,7 @@ interface Spec {
 
 const INTERVAL_RANGE = { min: 100, max: 86_400_000 } as const;
 const TIMEOUT_RANGE = { min: 10, max: 600_000 } as const;
-const ASSUME_RANGE = { min: 1_000, max: 86_400_000 } as const;
+const IDENTITY_RANGE = { min: 60_000, max: 86_400_000 } as const;
 const THRESHOLD_RANGE = { min: 1, max: 100 } as const;
 const PORT_RANGE = { min: 0, max: 65_535 } as const;
 const MAX_PREFIX = 512;
@@ -166,7 +167,7 @@ const SPECS: readonly Spec[] = [
   { key: 'timeout', env: 'IRSA_PROBE_TIMEOUT', flag: '--timeout', default: '5s', description: 'timeout of each check', expected: durationExpected(TIMEOUT_RANGE) },
   { key: 'failureThreshold', env: 'IRSA_PROBE_FAILURE_THRESHOLD', flag: '--failure-threshold', default: '3', description: 'consecutive failed cycles before /readyz turns 503', expected: integerExpected(THRESHOLD_RANGE) },
   { key: 'successThreshold', env: 'IRSA_PROBE_SUCCESS_THRESHOLD', flag: '--success-threshold', default: '1', description: 'consecutive successful cycles before /readyz turns 200', expected: integerExpected(THRESHOLD_RANGE) },
-  { key: 'assumeInterval', env: 'IRSA_PROBE_ASSUME_INTERVAL', flag: '--assume-interval', default: '1h', description: 'how often to call AssumeRoleWithWebIdentity again even when credentials are fresh', expected: durationExpected(ASSUME_RANGE) },
+  { key: 'identityInterval', env: 'IRSA_PROBE_IDENTITY_INTERVAL', flag: '--identity-interval', default: '15m', description: 'how often to call GetCallerIdentity when the assumed identity is unchanged (every cycle re-assumes regardless)', expected: durationExpected(IDENTITY_RANGE) },
   { key: 's3Bucket', env: 'IRSA_PROBE_S3_BUCKET', flag: '--s3-bucket', default: '', description: 'bucket for the S3 put/get/delete check (the check is off when unset or empty)', expected: 'an S3 bucket name of 3-63 lowercase letters, digits, dots and hyphens that starts and ends with a letter or digit' },
   { key: 's3Prefix', env: 'IRSA_PROBE_S3_PREFIX', flag: '--s3-prefix', default: DEFAULT_S3_PREFIX, description: 'key prefix of the S3 check; the object key is <prefix><pod name> (empty means the default)', expected: `a key prefix of at most ${MAX_PREFIX} printable characters that does not start with "/" and has no "." or ".." segment, e.g. ${DEFAULT_S3_PREFIX}` },
   { key: 'expectedRoleArn', env: 'IRSA_PROBE_EXPECTED_ROLE_ARN', flag: '--expected-role-arn', default: 'AWS_ROLE_ARN', description: 'role the pod must end up as', expected: `a role ARN like ${ROLE_ARN_FORM}` },
@@ -241,6 +242,41 @@ function readFlag(argv: readonly string[], i: number, flags: Map<Key, Source>): 
   if (next === undefined || next.startsWith('--')) throw new ConfigError(name, '', s.expected, true);
   flags.set(s.key, { name, value: next });
   return i + 1;
+}
+
+/**
+ * Settings that were removed because they let a user silently turn detection
+ * off. Naming one is a configuration error (exit 2) that says what to do
+ * instead, never a silent no-op.
+ */
+const RETIRED: readonly { env: string; flag: string; why: string }[] = [
+  {
+    env: 'IRSA_PROBE_ASSUME_INTERVAL',
+    flag: '--assume-interval',
+    why: 'was retired: every cycle re-assumes the role, so a broken trust chain is seen within the failure threshold; to make fewer STS calls raise IRSA_PROBE_INTERVAL (detection time = IRSA_PROBE_FAILURE_THRESHOLD x IRSA_PROBE_INTERVAL)',
+  },
+];
+
+/** A retired setting given as a flag or a variable. */
+class RetiredSettingError extends ConfigError {
+  constructor(setting: string, value: string, why: string) {
+    super(setting, value, why);
+    this.message = `${setting} ${why}`;
+  }
+}
+
+function rejectRetiredFlags(argv: readonly string[]): void {
+  for (const r of RETIRED) {
+    const i = argv.findIndex((token) => token === r.flag || token.startsWith(`${r.flag}=`));
+    if (i !== -1) throw new RetiredSettingError(r.flag, argv[i] === r.flag ? (argv[i + 1] ?? '') : argv[i]!.slice(r.flag.length + 1), r.why);
+  }
+}
+
+function rejectRetiredVariables(env: Env): void {
+  for (const r of RETIRED) {
+    const value = env[r.env];
+    if (value !== undefined) throw new RetiredSettingError(r.env, value, r.why);
+  }
 }
 
 function unknownFlag(name: string): UsageError {
@@ -504,11 +540,13 @@ function editDistance(a: string, b: string): number {
  * setting flags, as `--flag value` or `--flag=value`. Throws ConfigError or UsageError.
  */
 export function loadConfig(argv: readonly string[], env: Env): { config: Config; warnings: string[] } {
+  rejectRetiredFlags(argv);
   const args = parseArgs(argv);
   if (args.command === 'help' || args.command === 'version') {
     // Help and version never fail on a bad setting: build from defaults.
     return { config: resolve({ ...args, flags: new Map() }, {}), warnings: [] };
   }
+  rejectRetiredVariables(env);
   const config = resolve(args, env);
   const intervalName = source('interval', args.flags, env)?.name ?? spec('interval').env;
   return { config, warnings: [...unknownVariableWarnings(env), ...timingWarnings(config, intervalName)] };
@@ -533,7 +571,7 @@ function resolve(args: ParsedArgs, env: Env): Config {
     host: readHost(read('host')),
     intervalMs,
     timeoutMs,
-    assumeIntervalMs: readDuration('assumeInterval', read('assumeInterval'), 3_600_000, ASSUME_RANGE),
+    identityIntervalMs: readDuration('identityInterval', read('identityInterval'), 900_000, IDENTITY_RANGE),
     failureThreshold: readInteger('failureThreshold', read('failureThreshold'), 3, THRESHOLD_RANGE),
     successThreshold: readInteger('successThreshold', read('successThreshold'), 1, THRESHOLD_RANGE),
     ...cycleTimings(intervalMs, timeoutMs),

@@ -64,8 +64,12 @@ export function createDeps(config: Config): ProbeDeps {
   };
 }
 
-/** One client per credential set (the role's and the chain's), newest kept. */
-class ClientCache<T> {
+/**
+ * One client per credential set (the role's and the chain's), newest kept.
+ * Every cycle brings new role credentials, so an evicted client is destroyed:
+ * its keep-alive sockets would otherwise stay open until the server drops them.
+ */
+class ClientCache<T extends { destroy(): void }> {
   private readonly clients = new Map<string, T>();
   constructor(private readonly make: (credentials: Credentials) => T, private readonly size = 4) {}
   get(credentials: Credentials): T {
@@ -74,7 +78,11 @@ class ClientCache<T> {
     if (client === undefined) {
       client = this.make(credentials);
       this.clients.set(key, client);
-      while (this.clients.size > this.size) this.clients.delete(this.clients.keys().next().value as string);
+      for (const [oldest, old] of this.clients) {
+        if (this.clients.size <= this.size) break;
+        this.clients.delete(oldest);
+        old.destroy();
+      }
     }
     return client;
   }

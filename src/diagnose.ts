@@ -75,7 +75,8 @@ export function transportReason(facts: ErrorFacts): Reason | undefined {
 
 export function diagnoseSts(error: unknown, ctx: DiagnosisContext): Diagnosis {
   const facts = errorFacts(error);
-  const said = `${ctx.operation} at ${ctx.stsEndpoint} answered ${facts.name}${facts.status ? ` (HTTP ${facts.status})` : ''}: ${facts.message}`;
+  // One full stop after AWS's message, whether or not it ends with its own.
+  const said = `${ctx.operation} at ${ctx.stsEndpoint} answered ${facts.name}${facts.status ? ` (HTTP ${facts.status})` : ''}: ${facts.message}`.replace(/[.\s]+$/, '');
   const transport = transportReason(facts);
   if (transport !== undefined) return transportDiagnosis(transport, facts, ctx, 'STS');
   const name = facts.name.replace(/Exception$/, '');
@@ -99,7 +100,7 @@ export function diagnoseSts(error: unknown, ctx: DiagnosisContext): Diagnosis {
       return { reason: 'oidc_key_unavailable', cause: `${said}. STS could not reach the identity provider; often transient.`, fix: `Usually transient: the probe retries with backoff and alerts only when it persists. Check that ${issuer}/.well-known/openid-configuration is reachable.` };
     case 'IDPRejectedClaim':
     case 'AccessDenied':
-      return { reason: 'trust_policy_mismatch', cause: `${said}. The role's trust policy does not admit this token: its Federated principal, ":sub" or ":aud" condition does not match this pod (wrong namespace or service account name, StringEquals with a wildcard, a provider ARN typo, or a provider in another account).`, fix: trustPolicyFix(ctx) };
+      return { reason: 'trust_policy_mismatch', cause: `${said}. The role's trust policy does not admit this token: its Federated principal, ":sub" or ":aud" condition does not match this pod (wrong namespace or service account name, StringEquals with a wildcard, a provider ARN typo, or a provider in another account), or the role does not exist (deleted, or a typo in its name): AWS answers both alike.`, fix: trustPolicyFix(ctx) };
     case 'ValidationError':
       if (/arn/i.test(facts.message)) {
         return { reason: 'env_invalid', cause: `${said}. AWS_ROLE_ARN=${JSON.stringify(ctx.roleArn ?? '')} is malformed.`, fix: 'Fix the eks.amazonaws.com/role-arn annotation to the form arn:aws:iam::<12-digit account>:role/<name>, then restart the pod.' };
@@ -117,16 +118,16 @@ export function diagnoseSts(error: unknown, ctx: DiagnosisContext): Diagnosis {
       break;
   }
   if (facts.status !== undefined && facts.status >= 500) {
-    return { reason: 'sts_error', cause: `${said}. STS had a server-side failure; usually transient.`, fix: 'Nothing to change if it clears; the probe retries at the next interval. If it persists, check the AWS Health Dashboard for STS in this region.' };
+    return { reason: 'sts_unavailable', cause: `${said}. STS had a server-side failure (AWS is unavailable, not this pod's setup); usually transient.`, fix: 'Nothing to change if it clears; the probe retries at the next interval. If it persists, check the AWS Health Dashboard for STS in this region.' };
   }
-  return { reason: 'sts_error', cause: said, fix: 'See the STS error above; check the role, its trust policy and the region.' };
+  return { reason: 'sts_error', cause: `${said}.`, fix: 'See the STS error above; check the role, its trust policy and the region.' };
 }
 
 export function transportDiagnosis(reason: Reason, facts: ErrorFacts, ctx: { stsEndpoint: string }, service: string): Diagnosis {
   const endpoint = service === 'STS' ? ` at ${ctx.stsEndpoint}` : '';
   switch (reason) {
     case 'throttled':
-      return { reason, cause: `${service}${endpoint} throttled the request (${facts.name}): the account's ${service} request rate is exhausted, often by many pods calling at once.`, fix: 'The probe backs off on its own. If it persists, raise IRSA_PROBE_INTERVAL and IRSA_PROBE_ASSUME_INTERVAL, and look for other callers hammering STS (CloudTrail eventSource sts.amazonaws.com).' };
+      return { reason, cause: `${service}${endpoint} throttled the request (${facts.name}): the account's ${service} request rate is exhausted, often by many pods calling at once.`, fix: 'The probe backs off on its own. If it persists, raise IRSA_PROBE_INTERVAL, and look for other callers hammering STS (CloudTrail eventSource sts.amazonaws.com).' };
     case 'timeout':
       return { reason, cause: `${service}${endpoint} did not answer within the timeout (${facts.message}).`, fix: `Check egress from the pod to ${service}${endpoint} (NetworkPolicy, security groups, NAT, VPC endpoint for ${service}), or raise IRSA_PROBE_TIMEOUT.` };
     default:

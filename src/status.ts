@@ -22,7 +22,7 @@ export function configSummary(config: Config, audience: string, stsEndpoint: str
   return {
     intervalMs: config.intervalMs,
     timeoutMs: config.timeoutMs,
-    assumeIntervalMs: config.assumeIntervalMs,
+    identityIntervalMs: config.identityIntervalMs,
     failureThreshold: config.failureThreshold,
     successThreshold: config.successThreshold,
     staleAfterMs: config.staleAfterMs,

@@ -34,6 +34,7 @@ export const REASONS = [
   'timeout',
   'network',
   'sts_error',
+  'sts_unavailable',
   // pod identity agent
   'pod_identity_error',
   // chain

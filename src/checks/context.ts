@@ -53,6 +53,10 @@ export interface ProbeState {
   credentialsFingerprint?: string;
   assumedAt?: number;
   assumedRoleArn?: string;
+  /** What identified the credentials whose caller identity was last checked (assumed-role ARN, or a key-id fingerprint). */
+  identityKey?: string;
+  /** When GetCallerIdentity last succeeded. */
+  identityCheckedAt?: number;
   chainVerifiedKeyId?: string;
   chainArn?: string;
   /** Per target role ARN (IRSA_PROBE_ASSUME_ROLES): the identity last verified with GetCallerIdentity. */

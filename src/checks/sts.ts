@@ -1,64 +1,78 @@
 /**
- * sts: the pod can act as its role. IRSA: AssumeRoleWithWebIdentity with the
- * token, then GetCallerIdentity with the returned credentials. Pod Identity:
- * the agent's credentials, then GetCallerIdentity. Credentials are reused
- * between cycles (DESIGN.md "Fleet safety"), so a steady-state cycle costs one
- * STS call.
+ * sts: the pod can act as its role, re-proved every cycle (DESIGN.md
+ * "Detection before the application"). IRSA: AssumeRoleWithWebIdentity with
+ * the current token, the call that evaluates the OIDC provider, its keys and
+ * thumbprint, the audience and the trust policy. Pod Identity: the node's
+ * agent. GetCallerIdentity, which needs no permission and proves little with
+ * credentials just issued, runs on the first success, when the identity
+ * changes, and otherwise once per identity interval: about one STS call per
+ * cycle at steady state ("Fleet safety").
  */
 import { AwsNameError, parseAssumedRoleArn, parseRoleArn } from '../aws-names.js';
 import { diagnoseSts, errorFacts, transportDiagnosis, transportReason, type DiagnosisContext } from '../diagnose.js';
 import { redactUrl } from '../redact.js';
 import { NAMESPACE_SHAPE, SERVICE_ACCOUNT_SHAPE, shaped, shellCommand } from '../shell.js';
+import { fingerprint } from '../token-file.js';
 import { fail, pass, type Check, type CheckContext, type Credentials, type Verdict } from './context.js';
 
-/** Re-assume when credentials have less than this left. */
-export const REFRESH_MARGIN_MS = 5 * 60_000;
-
 export const stsCheck: Check = async (ctx) => {
-  const obtained = await obtainCredentials(ctx);
+  const obtained = ctx.mechanism.mechanism === 'pod-identity' ? await fromPodIdentityAgent(ctx) : await assume(ctx);
   if ('status' in obtained) return obtained;
-  let identity: { arn: string; account: string };
+  const verb = ctx.mechanism.mechanism === 'pod-identity' ? 'got credentials from the agent for' : 'assumed';
+  let arn = ctx.state.assumedRoleArn;
+  const reason = identityCheckReason(ctx, obtained.identityKey);
+  if (reason !== undefined || arn === undefined) {
+    const verified = await callerIdentity(ctx, obtained);
+    if (typeof verified !== 'string') return verified;
+    arn = verified;
+  }
+  const mismatch = roleMismatch(ctx, arn);
+  if (mismatch !== undefined) return mismatch;
+  const expires = obtained.credentials.expiration;
+  const checked = reason === undefined ? 'identity unchanged' : `caller identity checked (${reason})`;
+  return pass(`${verb} ${arn}, ${checked}${expires ? `, credentials expire ${expires.toISOString()}` : ''}`);
+};
+
+/**
+ * New credentials and what identifies them. IRSA: the AssumedRoleUser ARN STS
+ * returned (every assume issues a new access key, so the key says nothing).
+ * Pod Identity: a fingerprint of the access key id (the agent hands out the
+ * same credentials until it renews them).
+ */
+interface Obtained {
+  readonly credentials: Credentials;
+  readonly identityKey: string;
+}
+
+/** Why GetCallerIdentity must run this cycle, or undefined when the identity is known and recent. */
+export function identityCheckReason(ctx: CheckContext, identityKey: string): string | undefined {
+  const { state } = ctx;
+  if (state.identityCheckedAt === undefined || state.identityKey === undefined) return 'not checked since the last failure or start';
+  if (state.identityKey !== identityKey) return 'identity changed';
+  if (ctx.now() - state.identityCheckedAt >= ctx.config.identityIntervalMs) return 'identity interval elapsed';
+  return undefined;
+}
+
+async function callerIdentity(ctx: CheckContext, obtained: Obtained): Promise<string | Verdict> {
   try {
-    identity = await ctx.deps.getCallerIdentity(obtained.credentials, ctx.signal);
+    const identity = await ctx.deps.getCallerIdentity(obtained.credentials, ctx.signal);
     ctx.onStsRequest('GetCallerIdentity', 'success');
+    ctx.state.assumedRoleArn = identity.arn;
+    ctx.state.identityKey = obtained.identityKey;
+    ctx.state.identityCheckedAt = ctx.now();
+    return identity.arn;
   } catch (error) {
     ctx.onStsRequest('GetCallerIdentity', outcomeOf(error));
+    forgetIdentity(ctx);
     // Throttling, timeouts, network errors and 5xx say nothing against the
-    // credentials: keep them, so the retry costs one STS call, not two.
+    // credentials: keep them for the checks after this one.
     if (!isTransient(error)) dropCredentials(ctx);
     const d = diagnoseSts(error, diagnosisContext(ctx, 'GetCallerIdentity'));
     return fail('sts', d.reason, d.cause, d.fix);
   }
-  ctx.state.assumedRoleArn = identity.arn;
-  const mismatch = roleMismatch(ctx, identity.arn);
-  if (mismatch !== undefined) return mismatch;
-  const expires = obtained.credentials.expiration;
-  const how = obtained.fresh ? 'assumed' : 'reused credentials of';
-  return pass(`${how} ${identity.arn}${expires ? `, credentials expire ${expires.toISOString()}` : ''}`);
-};
-
-type Obtained = { credentials: Credentials; fresh: boolean } | Verdict;
-
-async function obtainCredentials(ctx: CheckContext): Promise<Obtained> {
-  const { state } = ctx;
-  const reason = refreshReason(ctx);
-  if (reason === undefined && state.credentials !== undefined) return { credentials: state.credentials, fresh: false };
-  return ctx.mechanism.mechanism === 'pod-identity' ? fromPodIdentityAgent(ctx) : assume(ctx);
 }
 
-/** Why new credentials are needed now, or undefined to reuse the cached ones. */
-export function refreshReason(ctx: CheckContext): string | undefined {
-  const { state } = ctx;
-  const now = ctx.now();
-  if (state.credentials === undefined) return 'no credentials yet';
-  if (ctx.cycle.tokenFingerprint !== undefined && ctx.cycle.tokenFingerprint !== state.tokenFingerprint) return 'token changed';
-  const expiration = state.credentials.expiration?.getTime();
-  if (expiration !== undefined && expiration - now < REFRESH_MARGIN_MS) return 'credentials close to expiry';
-  if (state.assumedAt === undefined || now - state.assumedAt >= ctx.config.assumeIntervalMs) return 'assume interval elapsed';
-  return undefined;
-}
-
-async function assume(ctx: CheckContext): Promise<Obtained> {
+async function assume(ctx: CheckContext): Promise<Obtained | Verdict> {
   const token = ctx.cycle.token;
   const roleArn = ctx.config.aws.roleArn;
   if (token === undefined || roleArn === undefined) {
@@ -68,7 +82,7 @@ async function assume(ctx: CheckContext): Promise<Obtained> {
     const credentials = await ctx.deps.assumeRoleWithWebIdentity({ roleArn, sessionName: sessionName(ctx), token }, ctx.signal);
     ctx.onStsRequest('AssumeRoleWithWebIdentity', 'success');
     remember(ctx, credentials);
-    return { credentials, fresh: true };
+    return { credentials, identityKey: credentials.assumedRoleArn ?? `key:${fingerprint(credentials.accessKeyId)}` };
   } catch (error) {
     ctx.onStsRequest('AssumeRoleWithWebIdentity', outcomeOf(error));
     dropCredentials(ctx);
@@ -77,12 +91,12 @@ async function assume(ctx: CheckContext): Promise<Obtained> {
   }
 }
 
-async function fromPodIdentityAgent(ctx: CheckContext): Promise<Obtained> {
+async function fromPodIdentityAgent(ctx: CheckContext): Promise<Obtained | Verdict> {
   try {
     const credentials = await ctx.deps.podIdentityCredentials(ctx.signal);
     ctx.onStsRequest('PodIdentityAgent', 'success');
     remember(ctx, credentials);
-    return { credentials, fresh: true };
+    return { credentials, identityKey: `key:${fingerprint(credentials.accessKeyId)}` };
   } catch (error) {
     ctx.onStsRequest('PodIdentityAgent', outcomeOf(error));
     dropCredentials(ctx);
@@ -111,6 +125,13 @@ function remember(ctx: CheckContext, credentials: Credentials): void {
 function dropCredentials(ctx: CheckContext): void {
   ctx.state.credentials = undefined;
   ctx.state.assumedAt = undefined;
+  forgetIdentity(ctx);
+}
+
+/** The next success checks the caller identity again. */
+function forgetIdentity(ctx: CheckContext): void {
+  ctx.state.identityKey = undefined;
+  ctx.state.identityCheckedAt = undefined;
 }
 
 function roleMismatch(ctx: CheckContext, arn: string): Verdict | undefined {

@@ -121,13 +121,13 @@ describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_0
 
     const probePort = await freePort();
     // The env the webhook would inject, pointed at the sandbox (its IMDS emulator
-    // included: nothing leaves loopback). The probe reuses credentials and assumes
-    // the role again every assume interval, so a broken trust policy shows within it.
+    // included: nothing leaves loopback). The probe assumes the role every cycle,
+    // so a broken trust policy shows at the next one.
     const probeEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, ...world.env, IRSA_PROBE_POD_NAME: LABELS.pod, IRSA_PROBE_NAMESPACE: LABELS.namespace };
     if (!probeEnv.AWS_EC2_METADATA_SERVICE_ENDPOINT) probeEnv.AWS_EC2_METADATA_DISABLED = 'true';
     probe = start(
       process.execPath,
-      [PROBE_MAIN, 'serve', '--host', '127.0.0.1', '--port', String(probePort), '--interval', '200ms', '--assume-interval', '2s', '--log-level', 'warn'],
+      [PROBE_MAIN, 'serve', '--host', '127.0.0.1', '--port', String(probePort), '--interval', '200ms', '--log-level', 'warn'],
       probeEnv,
     );
 

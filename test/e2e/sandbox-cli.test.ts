@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { quote as shellQuote } from 'shell-quote';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -120,8 +121,10 @@ describe('npm run demo (sandbox/demo.js)', () => {
     const p = start(DEMO, ['--port', String(port), '--interval', '1s']);
     try {
       await waitFor(() => p.out().includes('Ctrl-C stops both') || p.child.exitCode !== null, 30_000, 'the instructions');
-      assert.ok(p.out().includes(`curl -s http://127.0.0.1:${port}/readyz?verbose`), p.out());
-      const admin = /curl -s -XPOST (http:\/\/127\.0\.0\.1:\d+)\/scenario/.exec(p.out())![1]!;
+      // Shell-quoted: an unquoted ? is a glob character.
+      assert.ok(p.out().includes(shellQuote(['curl', '-s', `http://127.0.0.1:${port}/readyz?verbose`])), p.out());
+      // shell-quote escapes the colons of a URL (http\://127.0.0.1\:PORT): the shell removes the backslashes.
+      const admin = /curl -s -XPOST (http\\?:\/\/127\.0\.0\.1\\?:\d+)\/scenario/.exec(p.out())![1]!.replace(/\\/g, '');
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 30_000, 'readiness');
       const envFile = /env file (\S+)\)/.exec(p.out())![1]!;
       assert.equal((await fetch(`${admin}/scenario`)).status, 200);
@@ -129,7 +132,8 @@ describe('npm run demo (sandbox/demo.js)', () => {
       await assert.rejects(fetch(`http://127.0.0.1:${port}/readyz`), 'the probe stopped');
       await assert.rejects(access(envFile), 'the sandbox cleaned up');
     } finally {
-      await exitOf(p, 'SIGKILL');
+      // SIGTERM first: a demo killed outright leaves its probe behind, holding this runner's output pipe open.
+      await exitOf(p, 'SIGTERM');
     }
   });
 });

@@ -50,9 +50,12 @@ const EXPECTED: Record<ScenarioName, Expectation> = {
   'expired-token': { exit: 1, failing: { token: 'token_expired' }, passing: ['env'] },
   'not-injected': { exit: 1, failing: { env: 'env_missing', chain: 'fallback_to_node_role' }, passing: [], fix: () => ({ check: 'chain', contains: ['eks.amazonaws.com/role-arn=arn:aws:iam::111122223333:role/irsa-probe-demo'] }) },
   throttled: { exit: 1, failing: { sts: 'throttled' }, passing: ['env', 'token'] },
-  'sts-down': { exit: 1, failing: { sts: 'sts_error' }, passing: ['env', 'token'] },
+  'sts-down': { exit: 1, failing: { sts: 'sts_unavailable' }, passing: ['env', 'token'] },
   's3-denied': { exit: 1, failing: { s3: 's3_access_denied' }, passing: ['env', 'token', 'sts', 'chain'], fix: () => ({ check: 's3', contains: ['arn:aws:s3:::irsa-probe-demo/irsa-probe/*', 's3:PutObject'] }) },
   'pod-identity': ALL_PASS,
+  'role-deleted': { exit: 1, failing: { sts: 'trust_policy_mismatch' }, passing: ['env', 'token'], fix: () => ({ check: 'sts', contains: ['aws iam get-role --role-name irsa-probe-demo'] }) },
+  'pod-identity-unassociated': { exit: 1, failing: { sts: 'pod_identity_error' }, passing: ['env', 'token'], fix: () => ({ check: 'sts', contains: ['aws eks list-pod-identity-associations'] }) },
+  'pod-identity-agent-down': { exit: 1, failing: { sts: 'network' }, passing: ['env', 'token'] },
   // Only a probe configured with the target role (IRSA_PROBE_ASSUME_ROLES) takes the second hop.
   'target-denied': {
     exit: 1,
@@ -134,7 +137,7 @@ describe('irsa-probe serve against a sandbox broken and healed at run time', () 
     ['no-oidc-provider', 'sts', 'oidc_provider_missing'],
     ['bad-thumbprint', 'sts', 'oidc_thumbprint'],
     ['expired-token', 'token', 'token_expired'],
-    ['sts-down', 'sts', 'sts_error'],
+    ['sts-down', 'sts', 'sts_unavailable'],
     ['s3-denied', 's3', 's3_access_denied'],
   ];
   for (const [scenario, check, reason] of broken) {
@@ -143,8 +146,6 @@ describe('irsa-probe serve against a sandbox broken and healed at run time', () 
       const failuresBefore = metric(await probe.metrics(), 'irsa_check_failures_total', { check, reason }) ?? 0;
       try {
         await world.setScenario(scenario);
-        // kubelet rotates the token: the probe assumes the role again, as it will at the latest every assume interval.
-        await world.rotateToken();
         const brokeAt = await probe.cycles();
         const unready = await waitReady(probe, false);
         const cyclesToBreak = (await probe.cycles()) - brokeAt;

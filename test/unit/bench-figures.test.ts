@@ -37,7 +37,7 @@ function results(over: { serveCpu?: number; checkCpu?: number; checkRss?: number
     variants: [],
     startup: { readyMs: one(over.readyMs ?? 400), listeningMs: one(300), nodeEmptyMs: one(50) },
     load: { runs: [livez, readyz, metrics], livez, readyz, metrics, idleCpuPerSecond: 0.002, idle: [], idleSeconds: 60, stsCalls: 1 + (over.extraSts ?? 0), scheduledCycles: 1, extraStsCalls: over.extraSts ?? 0, loadCpuSeconds: 1, defaultMetricsOnly: run('/metrics', 4) },
-    stsRate: { scale: 120, wallSeconds: 240, scaledHours: 8, cycles: 470, getCallerIdentity: 478, assumeRoleWithWebIdentity: 17, reassumeEveryMinutes: 55.5, projected: model, model, modelWithoutRotation: model, naive: naiveModel(60) },
+    stsRate: { scale: 120, wallSeconds: 240, scaledHours: 8, cycles: 470, getCallerIdentity: 478, assumeRoleWithWebIdentity: 17, reassumeEveryMinutes: 55.5, projected: model, model, modelWithoutIdentityChecks: model, naive: naiveModel(60) },
     image: over.appLayer === 'missing' ? { available: false, why: 'no file' } : { available: true, figures: { image: 'i', base: 'b', nodeVersion: 'v24', imageBytes: 2e8, baseBytes: 1.8e8, appLayerBytes: over.appLayer ?? 19e6, writtenAt: 'then' } },
     modules: [],
     leak: { grew: [{ group: 'object:Foo', count: 3, bytes: 96 }], points: [{ cycle: 500, liveHeapBytes: 15 * MiB, heapObjects: 1, rssBytes: 1 }, { cycle: 2500, liveHeapBytes: 15 * MiB + 2048, heapObjects: 1, rssBytes: 1 }], bytesPer1000Cycles: 1024 },

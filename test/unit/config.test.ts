@@ -21,7 +21,7 @@ const EXPECTED = {
   host: 'an IP address or host name to listen on, e.g. 0.0.0.0, :: or 127.0.0.1',
   interval: 'a duration from 100ms to 24h, e.g. 30s or 1m30s',
   timeout: 'a duration from 10ms to 10m, e.g. 30s or 1m30s',
-  assumeInterval: 'a duration from 1s to 24h, e.g. 30s or 1m30s',
+  identityInterval: 'a duration from 1m to 24h, e.g. 30s or 1m30s',
   threshold: 'an integer from 1 to 100',
   bucket: 'an S3 bucket name of 3-63 lowercase letters, digits, dots and hyphens that starts and ends with a letter or digit',
   prefix: 'a key prefix of at most 512 printable characters that does not start with "/" and has no "." or ".." segment, e.g. irsa-probe/',
@@ -45,7 +45,7 @@ describe('loadConfig defaults', () => {
         host: '0.0.0.0',
         intervalMs: 60_000,
         timeoutMs: 5_000,
-        assumeIntervalMs: 3_600_000,
+        identityIntervalMs: 900_000,
         failureThreshold: 3,
         successThreshold: 1,
         cycleBudgetMs: 31_000,
@@ -85,7 +85,7 @@ describe('loadConfig reads every setting from its variable and its flag', () => 
     ['IRSA_PROBE_HOST', '--host', 'localhost', 'host', 'localhost'],
     ['IRSA_PROBE_INTERVAL', '--interval', '1m30s', 'intervalMs', 90_000],
     ['IRSA_PROBE_TIMEOUT', '--timeout', '750ms', 'timeoutMs', 750],
-    ['IRSA_PROBE_ASSUME_INTERVAL', '--assume-interval', '15m', 'assumeIntervalMs', 900_000],
+    ['IRSA_PROBE_IDENTITY_INTERVAL', '--identity-interval', '1h', 'identityIntervalMs', 3_600_000],
     ['IRSA_PROBE_FAILURE_THRESHOLD', '--failure-threshold', '5', 'failureThreshold', 5],
     ['IRSA_PROBE_SUCCESS_THRESHOLD', '--success-threshold', '100', 'successThreshold', 100],
     ['IRSA_PROBE_EXPECTED_ROLE_ARN', '--expected-role-arn', 'arn:aws:iam::111122223333:role/app', 'expectedRoleArn', 'arn:aws:iam::111122223333:role/app'],
@@ -154,8 +154,8 @@ describe('bad values are ConfigErrors naming the setting, the value and what is 
     ['IRSA_PROBE_TIMEOUT', '9ms', EXPECTED.timeout],
     ['IRSA_PROBE_TIMEOUT', '11m', EXPECTED.timeout],
     ['IRSA_PROBE_TIMEOUT', '5', `${EXPECTED.timeout} (a bare number needs a unit: did you mean 5s?)`],
-    ['IRSA_PROBE_ASSUME_INTERVAL', '999ms', EXPECTED.assumeInterval],
-    ['IRSA_PROBE_ASSUME_INTERVAL', '2d', EXPECTED.assumeInterval],
+    ['IRSA_PROBE_IDENTITY_INTERVAL', '59s', EXPECTED.identityInterval],
+    ['IRSA_PROBE_IDENTITY_INTERVAL', '2d', EXPECTED.identityInterval],
     ['IRSA_PROBE_FAILURE_THRESHOLD', '0', EXPECTED.threshold],
     ['IRSA_PROBE_FAILURE_THRESHOLD', '101', EXPECTED.threshold],
     ['IRSA_PROBE_FAILURE_THRESHOLD', 'three', EXPECTED.threshold],
@@ -476,4 +476,31 @@ describe('suggest', () => {
   for (const [word, candidates, expected] of cases) {
     test(`suggests ${String(expected)} for ${word.slice(0, 20)}`, () => assert.equal(suggest(word, candidates), expected));
   }
+});
+
+describe('the retired assume interval', () => {
+  const retired = /^(IRSA_PROBE_ASSUME_INTERVAL|--assume-interval) was retired: every cycle re-assumes the role, .* raise IRSA_PROBE_INTERVAL \(detection time = IRSA_PROBE_FAILURE_THRESHOLD x IRSA_PROBE_INTERVAL\)$/;
+  const cases: Array<[string, string[], Env]> = [
+    ['the variable', [], { IRSA_PROBE_ASSUME_INTERVAL: '1h' }],
+    ['the variable, even empty', ['check'], { IRSA_PROBE_ASSUME_INTERVAL: '' }],
+    ['the flag', ['--assume-interval', '2s'], {}],
+    ['the flag with =', ['serve', '--assume-interval=30s'], {}],
+  ];
+  for (const [what, argv, env] of cases) {
+    test(`${what} is a configuration error on one line that says what to do instead`, () => {
+      const error = errorOf(argv, env);
+      assert.ok(error instanceof ConfigError, `${error.name}: ${error.message}`);
+      assert.match(error.message, retired);
+      assert.ok(!error.message.includes('\n'));
+    });
+  }
+
+  test('help still works with the variable set', () => {
+    assert.equal(config(['--help'], { IRSA_PROBE_ASSUME_INTERVAL: '1h' }).command, 'help');
+  });
+
+  test('is in neither the settings table nor the help text', () => {
+    assert.ok(!SETTINGS.some((s) => /ASSUME_INTERVAL/.test(s.env)));
+    assert.ok(!usage().includes('assume-interval'));
+  });
 });

@@ -29,12 +29,14 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   RoleBinding,
 };
 
-const OVERLAYS = ['sidecar', 'native-sidecar', 'component-example', 'monitoring'] as const;
-/** Overlays with an app Deployment carrying irsa-probe, and where the sidecar sits. */
+const OVERLAYS = ['sidecar', 'native-sidecar', 'start-gate', 'alert-only', 'component-example', 'monitoring'] as const;
+/** Overlays with an app Deployment carrying irsa-probe, where the sidecar sits, and whether it gates readiness (README "Readiness gating"). */
 const WORKLOADS = [
-  { overlay: 'sidecar', placement: 'containers' },
-  { overlay: 'native-sidecar', placement: 'initContainers' },
-  { overlay: 'component-example', placement: 'containers' },
+  { overlay: 'sidecar', placement: 'containers', gatesReadiness: true },
+  { overlay: 'native-sidecar', placement: 'initContainers', gatesReadiness: true },
+  { overlay: 'start-gate', placement: 'initContainers', gatesReadiness: false },
+  { overlay: 'alert-only', placement: 'containers', gatesReadiness: false },
+  { overlay: 'component-example', placement: 'containers', gatesReadiness: true },
 ] as const;
 
 const IMAGE_USER = 65532;
@@ -124,7 +126,7 @@ describe('kustomize overlays', () => {
 });
 
 describe('irsa-probe sidecar', () => {
-  for (const { overlay, placement } of WORKLOADS) {
+  for (const { overlay, placement, gatesReadiness } of WORKLOADS) {
     describe(`in k8s/${overlay}`, () => {
       const deployment = () => only<DeploymentObject>(built.get(overlay) ?? [], 'Deployment');
       const sidecar = () => sidecarOf(deployment(), placement);
@@ -133,12 +135,16 @@ describe('irsa-probe sidecar', () => {
         assert.deepEqual(sidecar().ports?.map((p) => [p.name, p.containerPort]), [[PORT_NAME, DEFAULT_PORT]]);
       });
 
-      it('gates readiness on /readyz and liveness on /livez at that port', () => {
+      it(`${gatesReadiness ? 'gates readiness on /readyz' : 'never gates readiness (no readinessProbe)'}, and liveness on /livez at that port`, () => {
         const c = sidecar();
-        assert.equal(c.readinessProbe?.httpGet?.path, '/readyz');
+        if (gatesReadiness) {
+          assert.equal(c.readinessProbe?.httpGet?.path, '/readyz');
+          assert.equal(probePort(c, c.readinessProbe), DEFAULT_PORT);
+        } else {
+          assert.equal(c.readinessProbe, undefined);
+        }
         assert.equal(c.livenessProbe?.httpGet?.path, '/livez');
         for (const p of ['/readyz', '/livez']) assert.ok(p in ENDPOINTS, `${p} is not an endpoint the server serves`);
-        assert.equal(probePort(c, c.readinessProbe), DEFAULT_PORT);
         assert.equal(probePort(c, c.livenessProbe), DEFAULT_PORT);
       });
 
@@ -196,13 +202,20 @@ describe('irsa-probe sidecar', () => {
     });
   }
 
-  it('as a native sidecar: restartPolicy Always and a startupProbe on /readyz hold the app until the role works', () => {
-    const deployment = only<DeploymentObject>(built.get('native-sidecar') ?? [], 'Deployment');
-    const c = sidecarOf(deployment, 'initContainers');
-    assert.equal(c.restartPolicy, 'Always');
-    assert.equal(c.startupProbe?.httpGet?.path, '/readyz');
-    assert.equal(probePort(c, c.startupProbe), DEFAULT_PORT);
-    assert.ok(!deployment.spec.template.spec.containers.some((x) => x.name === SIDECAR), 'the sidecar must not also be a regular container');
+  for (const overlay of ['native-sidecar', 'start-gate']) {
+    it(`as a native sidecar (k8s/${overlay}): restartPolicy Always and a startupProbe on /readyz hold the app until the role works`, () => {
+      const deployment = only<DeploymentObject>(built.get(overlay) ?? [], 'Deployment');
+      const c = sidecarOf(deployment, 'initContainers');
+      assert.equal(c.restartPolicy, 'Always');
+      assert.equal(c.startupProbe?.httpGet?.path, '/readyz');
+      assert.equal(probePort(c, c.startupProbe), DEFAULT_PORT);
+      assert.ok(!deployment.spec.template.spec.containers.some((x) => x.name === SIDECAR), 'the sidecar must not also be a regular container');
+    });
+  }
+
+  it('alert only holds nothing back: no startupProbe either', () => {
+    const c = sidecarOf(only<DeploymentObject>(built.get('alert-only') ?? [], 'Deployment'), 'containers');
+    assert.equal(c.startupProbe, undefined);
   });
 
   it('the component appends the sidecar after the app, keeping the app the default container', () => {

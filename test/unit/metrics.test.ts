@@ -171,6 +171,15 @@ describe('observeReport', () => {
     assert.equal(value(e, 'irsa_last_success_timestamp_seconds'), Date.parse('2026-01-01T00:00:00.000Z') / 1000);
   });
 
+  it('counts an AWS-side STS outage (sts_unavailable) apart from an unclassified STS error (sts_error)', async () => {
+    const m = metrics();
+    m.observeReport(report([check('env', 'pass'), check('sts', 'fail', { reason: 'sts_unavailable' })]));
+    m.observeReport(report([check('env', 'pass'), check('sts', 'fail', { reason: 'sts_error' })]));
+    const e = await scrape(m);
+    assert.equal(value(e, 'irsa_check_failures_total', { check: 'sts', reason: 'sts_unavailable' }), 1);
+    assert.equal(value(e, 'irsa_check_failures_total', { check: 'sts', reason: 'sts_error' }), 1);
+  });
+
   it('removes a check\'s success series when it is skipped, and records no duration for it', async () => {
     const m = metrics();
     m.observeReport(report([check('s3', 'pass')]));

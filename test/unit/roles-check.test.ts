@@ -103,7 +103,7 @@ describe('roles check', () => {
     ['a duration above the target maximum', serviceError('ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.', 400), 'role_chain_duration'],
     ['throttling', serviceError('Throttling', 'Rate exceeded', 400), 'throttled'],
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443'), { code: 'ECONNREFUSED' }), 'network'],
-    ['an STS server error', serviceError('InternalFailure', 'internal', 500), 'sts_error'],
+    ['an STS server error (AWS-side)', serviceError('InternalFailure', 'internal', 500), 'sts_unavailable'],
   ];
   for (const [what, error, reason] of classified) {
     test(`${what} is ${reason}`, async () => {

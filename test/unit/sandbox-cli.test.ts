@@ -79,9 +79,10 @@ describe('env file', () => {
     });
   }
 
-  test('every scenario maps to one of the three env kinds, and only two leave IRSA', () => {
+  test('every scenario maps to one of the three env kinds; only not-injected and the Pod Identity ones leave IRSA', () => {
     const kinds = SCENARIOS.map(envKindOf);
-    assert.deepEqual(SCENARIOS.filter((s) => envKindOf(s) !== 'irsa'), ['not-injected', 'pod-identity']);
+    assert.deepEqual(SCENARIOS.filter((s) => envKindOf(s) !== 'irsa'), ['not-injected', 'pod-identity', 'pod-identity-unassociated', 'pod-identity-agent-down']);
+    assert.deepEqual(SCENARIOS.filter((s) => envKindOf(s) === 'pod-identity'), ['pod-identity', 'pod-identity-unassociated', 'pod-identity-agent-down']);
     assert.ok(kinds.every((k) => k in identity));
   });
 

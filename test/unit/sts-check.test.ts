@@ -11,7 +11,7 @@ import {
   STSServiceException,
 } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { stsCheck, REFRESH_MARGIN_MS } from '../../src/checks/sts.js';
+import { stsCheck } from '../../src/checks/sts.js';
 import { tokenCheck } from '../../src/checks/token.js';
 import type { CheckContext } from '../../src/checks/context.js';
 import { trustPolicyStatement } from '../../src/diagnose.js';
@@ -60,13 +60,69 @@ describe('sts check', () => {
     assert.ok(!verdict.message.includes(SECRET_ACCESS_KEY) && !verdict.message.includes(token));
   });
 
-  test('reuses credentials on the next cycle: one STS call at steady state', async () => {
+  const next = (ctx: CheckContext) => run({ ...ctx, cycle: {} });
+
+  test('assumes the role with the current token every cycle; GetCallerIdentity only on the first success: one STS call per cycle at steady state', async () => {
     healthy();
     const { ctx } = await run();
-    const second = await run({ ...ctx, cycle: {} });
-    assert.equal(second.verdict.status, 'pass');
-    assert.match(second.verdict.message, /reused/);
-    assert.equal(sts.commandCalls(AssumeRoleWithWebIdentityCommand).length, 1);
+    for (let i = 0; i < 3; i++) {
+      const { verdict } = await next(ctx);
+      assert.equal(verdict.status, 'pass', verdict.message);
+      assert.match(verdict.message, /identity unchanged/);
+    }
+    assert.equal(sts.commandCalls(AssumeRoleWithWebIdentityCommand).length, 4);
+    assert.equal(sts.commandCalls(GetCallerIdentityCommand).length, 1);
+  });
+
+  test('a trust chain broken after the first success fails the very next cycle, although earlier credentials are still valid', async () => {
+    healthy();
+    const { ctx } = await run();
+    sts.on(AssumeRoleWithWebIdentityCommand).rejects(serviceError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403));
+    const { verdict } = await next(ctx);
+    assert.equal(verdict.reason, 'trust_policy_mismatch');
+    assert.equal(ctx.state.credentials, undefined);
+  });
+
+  const identityCases: Array<[string, (ctx: CheckContext) => void]> = [
+    ['the assumed identity changes', () => void sts.on(AssumeRoleWithWebIdentityCommand).resolves({ Credentials: CREDENTIALS, AssumedRoleUser: { Arn: `${ASSUMED_ARN}-2`, AssumedRoleId: 'AROA:y' } })],
+    ['the identity interval elapsed', (ctx) => void (ctx.state.identityCheckedAt = Date.now() - ctx.config.identityIntervalMs)],
+    ['the previous cycle failed', (ctx) => void (ctx.state.identityCheckedAt = undefined)],
+  ];
+  for (const [when, change] of identityCases) {
+    test(`calls GetCallerIdentity again when ${when}`, async () => {
+      healthy();
+      const { ctx } = await run();
+      change(ctx);
+      const { verdict } = await next(ctx);
+      assert.equal(verdict.status, 'pass', verdict.message);
+      assert.match(verdict.message, /caller identity checked/);
+      assert.equal(sts.commandCalls(GetCallerIdentityCommand).length, 2);
+    });
+  }
+
+  test('the identity interval is a lower bound: not elapsed, no GetCallerIdentity', async () => {
+    healthy();
+    const { ctx } = await run();
+    ctx.state.identityCheckedAt = Date.now() - ctx.config.identityIntervalMs + 60_000;
+    await next(ctx);
+    assert.equal(sts.commandCalls(GetCallerIdentityCommand).length, 1);
+  });
+
+  test('Pod Identity: asks the agent every cycle, GetCallerIdentity again only when the access key changes', async () => {
+    let key = 'ASIAPODIDENTITY00001';
+    const agentCalls: number[] = [];
+    const podIdentityCredentials = async () => {
+      agentCalls.push(1);
+      return { accessKeyId: key, secretAccessKey: SECRET_ACCESS_KEY, sessionToken: SESSION_TOKEN, expiration: new Date(Date.now() + 3600_000) };
+    };
+    const env = { AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials', AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: dir.path, AWS_REGION: 'us-west-2', IRSA_PROBE_EXPECTED_ROLE_ARN: ROLE_ARN };
+    sts.on(GetCallerIdentityCommand).resolves({ Arn: ASSUMED_ARN, Account: '111122223333', UserId: 'AROA:x' });
+    const ctx = contextFor(env, { deps: { podIdentityCredentials } });
+    for (let i = 0; i < 3; i++) assert.equal((await stsCheck({ ...ctx, cycle: {} })).status, 'pass');
+    assert.equal(sts.commandCalls(GetCallerIdentityCommand).length, 1);
+    key = 'ASIAPODIDENTITY00002';
+    assert.equal((await stsCheck({ ...ctx, cycle: {} })).status, 'pass');
+    assert.equal(agentCalls.length, 4);
     assert.equal(sts.commandCalls(GetCallerIdentityCommand).length, 2);
   });
 
@@ -79,32 +135,18 @@ describe('sts check', () => {
     ['an unknown session token', serviceError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403), false],
   ];
   for (const [what, error, keep] of callerFailures) {
-    test(`GetCallerIdentity ${what}: ${keep ? 'keeps the credentials, so the retry costs one STS call' : 'drops the credentials and assumes again'}`, async () => {
+    test(`GetCallerIdentity ${what}: ${keep ? 'keeps the credentials for the checks after sts' : 'drops the credentials'}, and the next cycle checks the identity again`, async () => {
       healthy();
       const { ctx } = await run();
+      ctx.state.identityCheckedAt = 0;
       sts.on(GetCallerIdentityCommand).rejects(error);
-      const failed = await run({ ...ctx, cycle: {} });
+      const failed = await next(ctx);
       assert.equal(failed.verdict.status, 'fail');
       assert.equal(ctx.state.credentials !== undefined, keep);
       sts.on(GetCallerIdentityCommand).resolves({ Arn: ASSUMED_ARN, Account: '111122223333', UserId: 'AROA:x' });
-      const healed = await run({ ...ctx, cycle: {} });
+      const healed = await next(ctx);
       assert.equal(healed.verdict.status, 'pass', healed.verdict.message);
-      assert.equal(sts.commandCalls(AssumeRoleWithWebIdentityCommand).length, keep ? 1 : 2);
-    });
-  }
-
-  const refreshCases: Array<[string, (ctx: CheckContext) => Promise<void> | void]> = [
-    ['the token file changed', async () => dir.write(await mintToken({ nowS: Math.floor(Date.now() / 1000) - 5 }))],
-    ['credentials are within 5 minutes of expiry', (ctx) => void (ctx.state.credentials = { ...ctx.state.credentials!, expiration: new Date(Date.now() + REFRESH_MARGIN_MS - 1000) })],
-    ['the assume interval elapsed', (ctx) => void (ctx.state.assumedAt = Date.now() - ctx.config.assumeIntervalMs)],
-  ];
-  for (const [when, change] of refreshCases) {
-    test(`assumes again when ${when}`, async () => {
-      healthy();
-      const { ctx } = await run();
-      await change(ctx);
-      await run({ ...ctx, cycle: {} });
-      assert.equal(sts.commandCalls(AssumeRoleWithWebIdentityCommand).length, 2);
+      assert.equal(sts.commandCalls(GetCallerIdentityCommand).length, 3);
     });
   }
 
@@ -123,7 +165,9 @@ describe('sts check', () => {
     ['a timeout', Object.assign(new Error('Request timed out'), { name: 'TimeoutError' }), 'timeout', /IRSA_PROBE_TIMEOUT/],
     ['a refused connection', network('ECONNREFUSED'), 'network', /egress/],
     ['a name that does not resolve', network('ENOTFOUND'), 'network', /DNS/],
-    ['a 503', serviceError('ServiceUnavailable', 'Service is unavailable', 503), 'sts_error', /retries at the next interval/],
+    ['a 503', serviceError('ServiceUnavailable', 'The request has failed due to a temporary failure of the server.', 503), 'sts_unavailable', /retries at the next interval/],
+    ['a 500', serviceError('InternalFailure', 'The request processing has failed because of an unknown error, exception or failure.', 500), 'sts_unavailable', /AWS Health Dashboard/],
+    ['an unknown client error', serviceError('PackedPolicyTooLarge', 'Packed policy too large.', 400), 'sts_error', /trust policy/],
   ];
   for (const [what, error, reason, fix] of catalogue) {
     test(`maps ${what} to ${reason}`, async () => {
@@ -136,6 +180,7 @@ describe('sts check', () => {
       assert.match(finding?.fix ?? '', fix);
       assert.equal(ctx.state.credentials, undefined, 'no credentials kept after a failure');
       assert.ok(!JSON.stringify(verdict).includes(token), 'the token never appears in a finding');
+      assert.ok(!/\.\./.test(verdict.message), `one full stop after the quoted message: ${verdict.message}`);
     });
   }
 

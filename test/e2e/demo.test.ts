@@ -1,0 +1,122 @@
+/**
+ * `npm run demo` keeps its promises: the demo is run as a user runs it, its
+ * printed commands are parsed and pasted into a shell, and each one does what
+ * its comment says within the time it states. At its default interval it
+ * starts without a warning about its own settings.
+ */
+import assert from 'node:assert/strict';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, describe, test } from 'node:test';
+import { cleanEnv } from '../helpers/process.js';
+import { pollFor } from './faults-harness.js';
+
+const DEMO = fileURLToPath(new URL('../../sandbox/demo.js', import.meta.url));
+const sh = promisify(execFile);
+
+interface Printed {
+  readonly look: string[];
+  readonly breaks: Array<{ command: string; what: string; withinS: number }>;
+  readonly heal: { command: string; withinS: number };
+  readonly readyz: string;
+}
+
+class Demo {
+  output = '';
+  private constructor(readonly child: ChildProcess) {}
+
+  static async start(args: string[]): Promise<Demo> {
+    const child = spawn(process.execPath, [DEMO, '--port', '0', ...args], { env: cleanEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
+    const demo = new Demo(child);
+    child.stdout!.on('data', (d: Buffer) => (demo.output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (demo.output += d.toString()));
+    await pollFor('the demo to print its commands', () => (/Ctrl-C stops both/.test(demo.output) ? true : undefined), 30_000);
+    return demo;
+  }
+
+  printed(): Printed {
+    const lines = this.output.split('\n');
+    const commands = lines.map((l) => /^ {2}(curl .*?)(?:\s+# (.*))?$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+    const breaks = commands.flatMap((m) => {
+      const within = /\/readyz 503 within (\d+) s/.exec(m[2] ?? '');
+      return within ? [{ command: m[1]!, what: m[2]!, withinS: Number(within[1]) }] : [];
+    });
+    const healLine = commands.find((m) => /\/readyz 200 within \d+ s/.test(m[2] ?? ''));
+    assert.ok(healLine, `no heal command in:\n${this.output}`);
+    const look = commands.filter((m) => m[2] === undefined && !m[1]!.includes('-XPOST')).map((m) => m[1]!);
+    const readyz = look.find((c) => c.includes('/readyz'));
+    assert.ok(readyz, 'no /readyz command printed');
+    return { look, breaks, heal: { command: healLine[1]!, withinS: Number(/within (\d+) s/.exec(healLine[2]!)![1]) }, readyz };
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    return code;
+  }
+}
+
+/** Runs a printed command exactly as a user pastes it. */
+async function paste(command: string): Promise<string> {
+  return (await sh('sh', ['-c', command], { timeout: 10_000 })).stdout;
+}
+
+/** The HTTP status of the printed /readyz command. */
+async function readyzStatus(readyz: string): Promise<number> {
+  try {
+    return Number(await paste(readyz.replace(/^curl -s /, 'curl -s -o /dev/null -w %{http_code} ')));
+  } catch {
+    return 0; // not listening yet
+  }
+}
+
+async function within(what: string, seconds: number, readyz: string, want: number): Promise<number> {
+  const started = Date.now();
+  await pollFor(`${what}: /readyz ${want} within ${seconds} s`, async () => ((await readyzStatus(readyz)) === want ? true : undefined), seconds * 1000, 200);
+  return (Date.now() - started) / 1000;
+}
+
+describe('npm run demo keeps its promises', () => {
+  const demos: Demo[] = [];
+  after(async () => {
+    for (const d of demos) await d.stop();
+  });
+
+  test('at its defaults: starts with no warning, the look commands answer, wrong-subject turns /readyz 503 within the printed time and the heal command heals it', async () => {
+    const demo = await Demo.start([]);
+    demos.push(demo);
+    const p = demo.printed();
+    await within('start', 30, p.readyz, 200);
+    assert.doesNotMatch(demo.output, /"level":"warn"/, `the demo warned about its own settings:\n${demo.output}`);
+    assert.match(await paste(`${p.readyz}`), /^\[\+\]sts ok/m);
+    for (const command of p.look) assert.ok((await paste(command)).length > 0, `${command} printed nothing`);
+    const wrongSubject = p.breaks.find((b) => b.command.includes('wrong-subject'));
+    assert.ok(wrongSubject, 'no wrong-subject command printed');
+    await paste(wrongSubject.command);
+    const took = await within(wrongSubject.what, wrongSubject.withinS, p.readyz, 503);
+    assert.match(await paste(p.readyz), /sts failed: trust_policy_mismatch/);
+    await paste(p.heal.command);
+    await within('heal', p.heal.withinS, p.readyz, 200);
+    assert.ok(took > 0);
+    assert.equal(await demo.stop(), 0);
+  });
+
+  test('with --interval 1s: every printed break command turns /readyz 503 within its stated time, and the heal command heals each', async () => {
+    const demo = await Demo.start(['--interval', '1s']);
+    demos.push(demo);
+    const p = demo.printed();
+    assert.ok(p.breaks.length >= 5, `${p.breaks.length} break commands printed`);
+    await within('start', 30, p.readyz, 200);
+    for (const b of p.breaks) {
+      await paste(b.command);
+      await within(b.what, b.withinS, p.readyz, 503);
+      await paste(p.heal.command);
+      await within(`heal after ${b.what}`, p.heal.withinS, p.readyz, 200);
+    }
+    assert.equal(await demo.stop(), 0);
+  });
+});
