@@ -7,7 +7,7 @@
  *
  * The sandbox runs in a child process (this same file with --world-child), so
  * its work does not count against the probe's event loop. The probe runs in
- * this process exactly as `serve` wires it (createRuntime, Scheduler, the HTTP
+ * this process exactly as `serve` wires it (createServeState, Scheduler, the HTTP
  * server, a scraper hitting /readyz and /metrics), with a 1 ms scheduler
  * interval instead of the config minimum of 100 ms. Faults rotate through
  * phases (STS 503, throttling, slow STS past the timeout, hanging STS, refused
@@ -28,7 +28,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import { createRuntime } from '../src/runtime.js';
+import { createServeState } from '../src/serve-state.js';
 import { Scheduler } from '../src/scheduler.js';
 import { createApp, listen } from '../src/server.js';
 import type { Report } from '../src/types.js';
@@ -172,7 +172,7 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
   Object.assign(process.env, world.env); // the SDK's default chain reads process.env
   const { config } = loadConfig(['serve', '--host', '127.0.0.1', '--port', '0', '--interval', '100ms', '--timeout', PROBE_TIMEOUT], process.env);
   let logLines = 0;
-  const runtime = createRuntime(config, { version: 'soak', log: createLogger('info', () => void (logLines += 1)) });
+  const runtime = createServeState(config, { version: 'soak', log: createLogger('info', () => void (logLines += 1)) });
   const listening = await listen(createApp({ health: runtime.health, metrics: runtime.metrics, status: () => runtime.status() }), config.host, config.port);
 
   let inFlight = 0;

@@ -10,7 +10,7 @@ import { ConfigError, loadConfig, UsageError, usage, type Config } from './confi
 import { createLogger, type Logger } from './log.js';
 import { renderText } from './report.js';
 import { readVersion } from './version.js';
-import { wireProbe } from './wiring.js';
+import { buildProbe } from './build-probe.js';
 
 export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
@@ -49,7 +49,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
 async function check(config: Config, warnings: readonly string[]): Promise<number> {
   const log = createLogger(config.logLevel, (line) => process.stderr.write(line));
   for (const w of warnings) log.warn(w);
-  const { probe } = wireProbe(config);
+  const { probe } = buildProbe(config);
   const report = await probe.run(new AbortController().signal);
   process.stdout.write(config.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
   return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
@@ -59,13 +59,13 @@ async function serve(config: Config, warnings: readonly string[], version: strin
   const log = createLogger(config.logLevel);
   for (const w of warnings) log.warn(w);
   // Loaded here, not at the top: `check` needs none of express, prom-client or the scheduler.
-  const [{ createRuntime }, { Scheduler }] = await Promise.all([import('./runtime.js'), import('./scheduler.js')]);
-  const runtime = createRuntime(config, { version, log });
-  const scheduler = new Scheduler((signal) => runtime.probe.run(signal), {
+  const [{ createServeState }, { Scheduler }] = await Promise.all([import('./serve-state.js'), import('./scheduler.js')]);
+  const state = createServeState(config, { version, log });
+  const scheduler = new Scheduler((signal) => state.probe.run(signal), {
     intervalMs: config.intervalMs,
     cycleBudgetMs: config.cycleBudgetMs,
-    onReport: (report) => runtime.record(report),
-    onBeat: (now) => runtime.beat(now),
+    onReport: (report) => state.record(report),
+    onBeat: (now) => state.beat(now),
   });
   // The first cycle starts before the HTTP server is loaded: loading express
   // overlaps the cycle's STS round trips, so the pod is ready sooner.
@@ -73,14 +73,14 @@ async function serve(config: Config, warnings: readonly string[], version: strin
   let listening: Awaited<ReturnType<typeof import('./server.js')['listen']>>;
   try {
     const { createApp, listen } = await import('./server.js');
-    const app = createApp({ health: runtime.health, metrics: runtime.metrics, status: config.statusEnabled ? () => runtime.status() : undefined });
+    const app = createApp({ health: state.health, metrics: state.metrics, status: config.statusEnabled ? () => state.status() : undefined });
     listening = await listen(app, config.host, config.port);
   } catch (error) {
     log.error('cannot listen', { error: (error as Error).message });
     await scheduler.stop();
     return EXIT_USAGE;
   }
-  log.info('started', { version, mechanism: runtime.mechanism.mechanism, url: listening.url, port: listening.port, intervalMs: config.intervalMs });
+  log.info('started', { version, mechanism: state.mechanism.mechanism, url: listening.url, port: listening.port, intervalMs: config.intervalMs });
   const signal = await waitForSignal();
   log.info('stopping', { signal });
   const forced = setTimeout(() => {

@@ -15,7 +15,7 @@ export interface Credentials extends AwsCredentialIdentity {
   readonly expiration?: Date;
 }
 
-/** Clients and I/O the checks use; production wiring lives in deps.ts. */
+/** Clients and I/O the checks use; the SDK-backed ones are built in aws-clients.ts. */
 export interface ProbeDeps {
   /** AssumeRoleWithWebIdentity (unsigned). */
   assumeRoleWithWebIdentity(input: { roleArn: string; sessionName: string; token: string }, signal: AbortSignal): Promise<Credentials & { assumedRoleArn?: string }>;

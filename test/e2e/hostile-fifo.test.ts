@@ -2,7 +2,7 @@
  * A FIFO at the token path must never block the event loop (defect 4). The
  * SDK's web identity provider reads the token with readFileSync; a FIFO there
  * would freeze the whole process (no /livez, SIGTERM ignored) until a writer
- * came. Each case runs the production default chain (createDeps) in a child
+ * came. Each case runs the production default chain (createAwsClients) in a child
  * process, with a timer ticking, so a freeze shows as a child that stops
  * ticking and never exits, instead of freezing the test runner.
  *
@@ -58,8 +58,8 @@ const sts = createServer((req, res) => {
 await new Promise((r) => sts.listen(0, '127.0.0.1', r));
 process.env.AWS_ENDPOINT_URL_STS = 'http://127.0.0.1:' + sts.address().port;
 const { loadConfig } = await import(${JSON.stringify(`${DIST}src/config.js`)});
-const { createDeps } = await import(${JSON.stringify(`${DIST}src/deps.js`)});
-const deps = createDeps(loadConfig(['check'], process.env).config);
+const { createAwsClients } = await import(${JSON.stringify(`${DIST}src/deps.js`)});
+const deps = createAwsClients(loadConfig(['check'], process.env).config);
 let outcome;
 try {
   await deps.defaultChain(AbortSignal.timeout(3000));

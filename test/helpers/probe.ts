@@ -1,7 +1,7 @@
 /** Builds configs and probes for unit tests, with the SDK faked at the client (aws-sdk-client-mock). */
 import { loadConfig, type Config } from '../../src/config.js';
 import type { ProbeDeps } from '../../src/checks/context.js';
-import { createDeps } from '../../src/deps.js';
+import { createAwsClients } from '../../src/aws-clients.js';
 import { detectMechanism } from '../../src/mechanism.js';
 import { Probe } from '../../src/probe.js';
 
@@ -30,7 +30,7 @@ export function configFrom(env: Record<string, string>, argv: string[] = ['check
 /** A probe wired with the real production deps (whose SDK clients the test mocks), or overrides. */
 export function probeFor(env: Record<string, string>, overrides: Partial<ProbeDeps> = {}, now?: () => number): Probe {
   const config = configFrom(env);
-  const deps = { ...createDeps(config), ...overrides };
+  const deps = { ...createAwsClients(config), ...overrides };
   return new Probe({ config, mechanism: detectMechanism(config.aws), deps, stsEndpoint: 'https://sts.us-west-2.amazonaws.com', now });
 }
 
@@ -51,7 +51,7 @@ export function contextFor(
     mechanism,
     signal: new AbortController().signal,
     now: opts.now ?? Date.now,
-    deps: { ...createDeps(config), ...opts.deps },
+    deps: { ...createAwsClients(config), ...opts.deps },
     state: opts.state ?? { stsEndpoint: 'https://sts.us-west-2.amazonaws.com' },
     cycle: opts.cycle ?? {},
     onStsRequest: (op, outcome) => opts.sts?.push(`${op}:${outcome}`),

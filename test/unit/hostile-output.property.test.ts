@@ -25,7 +25,7 @@ import { CHECK_NAMES } from '../../src/checks/index.js';
 import { ConfigError } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { renderText } from '../../src/report.js';
-import { createRuntime } from '../../src/runtime.js';
+import { createServeState } from '../../src/serve-state.js';
 import { INVALID_VALUE, ISSUER_SHAPE, NAMESPACE_SHAPE, SERVICE_ACCOUNT_SHAPE } from '../../src/shell.js';
 import type { Report } from '../../src/types.js';
 import { ASSUMED_ARN, configFrom, NODE_ROLE_ARN, ROLE_ARN, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../helpers/probe.js';
@@ -131,7 +131,7 @@ async function runCase(c: Case) {
     assert.ok(!/[\n\r]/.test(error.message) && !error.message.includes(USERINFO_SECRET), error.message);
     return undefined;
   }
-  const runtime = createRuntime(config, {
+  const runtime = createServeState(config, {
     version: '0.0.0',
     log: createLogger('debug', (l) => logLines.push(l)),
     defaultMetrics: false,

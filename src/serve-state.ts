@@ -1,7 +1,7 @@
 /**
- * Wires one probe: mechanism, clients, probe, health and metrics, and what
- * happens to each Report (readiness, metrics, log lines). Used by both
- * `serve` and `check`.
+ * What `serve` keeps between cycles: the probe, its readiness (Health), its
+ * metrics and log lines, and what each Report does to them. `check` needs
+ * none of it (see build-probe.ts).
  */
 import type { ProbeDeps } from './checks/context.js';
 import type { Probe } from './probe.js';
@@ -14,12 +14,12 @@ import { ProbeMetrics } from './metrics.js';
 import { buildStatus } from './status.js';
 import { parseSubject } from './token-file.js';
 import type { Report } from './types.js';
-import { wireProbe } from './wiring.js';
+import { buildProbe } from './build-probe.js';
 
 /** Repeated identical failures are logged again at most this often. */
 export const REPEAT_LOG_MS = 60_000;
 
-export interface Runtime {
+export interface ServeState {
   readonly mechanism: MechanismInfo;
   readonly probe: Probe;
   readonly health: Health;
@@ -31,7 +31,7 @@ export interface Runtime {
   status(): unknown;
 }
 
-export interface RuntimeOptions {
+export interface ServeStateOptions {
   readonly version: string;
   readonly log: Logger;
   readonly now?: () => number;
@@ -39,10 +39,10 @@ export interface RuntimeOptions {
   readonly defaultMetrics?: boolean;
 }
 
-export function createRuntime(config: Config, options: RuntimeOptions): Runtime {
+export function createServeState(config: Config, options: ServeStateOptions): ServeState {
   const now = options.now ?? Date.now;
   const metrics = new ProbeMetrics({ defaultMetrics: options.defaultMetrics ?? true, roleTargets: config.assumeRoles.map((t) => t.arn) });
-  const { probe, mechanism, stsEndpoint, kube } = wireProbe(config, {
+  const { probe, mechanism, stsEndpoint, kube } = buildProbe(config, {
     ...(options.deps ? { deps: options.deps } : {}),
     now,
   });

@@ -1,18 +1,18 @@
 /**
  * Builds a Probe from the configuration: the mechanism, the STS endpoint and
  * the SDK-backed dependencies. Shared by `check` (which needs nothing else, so
- * it never loads express or prom-client) and by the serve runtime.
+ * it never loads express or prom-client) and by `serve` (serve-state.ts).
  */
 import { stsEndpointFor } from './aws-names.js';
 import type { ProbeDeps } from './checks/context.js';
 import type { Config } from './config.js';
-import { createDeps } from './deps.js';
+import { createAwsClients } from './aws-clients.js';
 import { KubeSession } from './kube/session.js';
 import { detectMechanism, type MechanismInfo } from './mechanism.js';
 import { redactUrl } from './redact.js';
 import { Probe } from './probe.js';
 
-export interface Wired {
+export interface BuiltProbe {
   readonly probe: Probe;
   readonly mechanism: MechanismInfo;
   readonly stsEndpoint: string;
@@ -20,7 +20,7 @@ export interface Wired {
   readonly kube: KubeSession;
 }
 
-export function wireProbe(config: Config, opts: { deps?: ProbeDeps; now?: () => number; env?: Readonly<Record<string, string | undefined>> } = {}): Wired {
+export function buildProbe(config: Config, opts: { deps?: ProbeDeps; now?: () => number; env?: Readonly<Record<string, string | undefined>> } = {}): BuiltProbe {
   const mechanism = detectMechanism(config.aws);
   // Shown in /status, the info metric, causes and logs: no userinfo or query from AWS_ENDPOINT_URL*.
   const stsEndpoint = redactUrl(stsEndpointFor(config.aws.region, config.aws.endpointUrlSts, config.aws.endpointUrl));
@@ -30,7 +30,7 @@ export function wireProbe(config: Config, opts: { deps?: ProbeDeps; now?: () => 
   const probe = new Probe({
     config,
     mechanism,
-    deps: opts.deps ?? createDeps(config),
+    deps: opts.deps ?? createAwsClients(config),
     stsEndpoint,
     kube,
     ...(opts.now ? { now: opts.now } : {}),

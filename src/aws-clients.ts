@@ -16,7 +16,7 @@ import { readTokenFile } from './token-file.js';
 /** SDK v3 falls back to us-east-1 when no region is set; the env check warns about it. */
 export const FALLBACK_REGION = 'us-east-1';
 
-export function createDeps(config: Config): ProbeDeps {
+export function createAwsClients(config: Config): ProbeDeps {
   const region = config.aws.region ?? FALLBACK_REGION;
   const endpoint = config.aws.endpointUrlSts ?? config.aws.endpointUrl;
   const handler = { connectionTimeout: config.timeoutMs, requestTimeout: config.timeoutMs };

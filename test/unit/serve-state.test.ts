@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../../src/log.js';
-import { createRuntime } from '../../src/runtime.js';
+import { createServeState } from '../../src/serve-state.js';
 import { ASSUMED_ARN, chainAsRole, configFrom, irsaEnv, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../helpers/probe.js';
 import { mintToken, TokenDir } from '../helpers/tokens.js';
 
@@ -19,7 +19,7 @@ describe('runtime: what each Report does to readiness, metrics and logs', () => 
     const lines: string[] = [];
     let clock = Date.now();
     let assumeOk = true;
-    const runtime = createRuntime(configFrom(irsaEnv(dir.path, { IRSA_PROBE_FAILURE_THRESHOLD: '2' }), ['serve']), {
+    const runtime = createServeState(configFrom(irsaEnv(dir.path, { IRSA_PROBE_FAILURE_THRESHOLD: '2' }), ['serve']), {
       version: '9.9.9',
       log: createLogger('info', (l) => lines.push(l)),
       now: () => clock,
