@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { quote as shellQuote } from 'shell-quote';
+import { parse as shellParse } from 'shell-quote';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -121,10 +121,11 @@ describe('npm run demo (sandbox/demo.js)', () => {
     const p = start(DEMO, ['--port', String(port), '--interval', '1s']);
     try {
       await waitFor(() => p.out().includes('Ctrl-C stops both') || p.child.exitCode !== null, 30_000, 'the instructions');
-      // Shell-quoted: an unquoted ? is a glob character.
-      assert.ok(p.out().includes(shellQuote(['curl', '-s', `http://127.0.0.1:${port}/readyz?verbose`])), p.out());
-      // shell-quote escapes the colons of a URL (http\://127.0.0.1\:PORT): the shell removes the backslashes.
-      const admin = /curl -s -XPOST (http\\?:\/\/127\.0\.0\.1\\?:\d+)\/scenario/.exec(p.out())![1]!.replace(/\\/g, '');
+      // Shell-quoted: each printed command parses back to exactly its words.
+      const commands = p.out().split('\n').filter((l) => l.trim().startsWith('curl ')).map((l) => shellParse(l.trim()));
+      assert.ok(commands.some((argv) => argv[2] === `http://127.0.0.1:${port}/readyz?verbose`), p.out());
+      const post = commands.find((argv) => argv[2] === '-XPOST' && String(argv[3]).endsWith('/scenario'));
+      const admin = String(post?.[3]).replace(/\/scenario$/, '');
       await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 30_000, 'readiness');
       const envFile = /env file (\S+)\)/.exec(p.out())![1]!;
       assert.equal((await fetch(`${admin}/scenario`)).status, 200);
