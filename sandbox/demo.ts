@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { shellCommand } from '../src/shell.js';
 import { DurationError, parseDuration } from '../src/duration.js';
-import { JITTER, MAX_THROTTLE_FACTOR } from '../src/scheduler.js';
+import { JITTER, MAX_THROTTLE_FACTOR } from '../src/timings.js';
 import { isScenario, SCENARIOS } from './scenarios.js';
 import { startWorld, type World } from './world.js';
 

@@ -6,9 +6,11 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig, UsageError, usage, type Config } from './config.js';
+import { usage, UsageError } from './cli-args.js';
+import { loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { renderText } from './report.js';
+import { ConfigError } from './settings.js';
 import { readVersion } from './version.js';
 import { buildProbe } from './build-probe.js';
 

@@ -6,6 +6,7 @@
  * application gets IRSA, and so does the probe.
  */
 import type { AwsEnv } from './config.js';
+import { nonEmpty } from './settings.js';
 import type { Mechanism } from './types.js';
 
 export const IRSA_AUDIENCE = 'sts.amazonaws.com';
@@ -19,14 +20,9 @@ export interface MechanismInfo {
   readonly defaultAudience: string | undefined;
 }
 
-/** Like the SDK, an empty variable counts as unset. */
-function present(value: string | undefined): boolean {
-  return value !== undefined && value !== '';
-}
-
 export function detectMechanism(aws: AwsEnv): MechanismInfo {
-  const irsa = present(aws.roleArn) && present(aws.webIdentityTokenFile);
-  const podIdentity = present(aws.containerCredentialsFullUri);
+  const irsa = nonEmpty(aws.roleArn) && nonEmpty(aws.webIdentityTokenFile);
+  const podIdentity = nonEmpty(aws.containerCredentialsFullUri);
   const bothSet = irsa && podIdentity;
   if (irsa) return { mechanism: 'irsa', bothSet, defaultAudience: IRSA_AUDIENCE };
   if (podIdentity) return { mechanism: 'pod-identity', bothSet, defaultAudience: POD_IDENTITY_AUDIENCE };

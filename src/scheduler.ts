@@ -3,6 +3,7 @@
  * first success, then the interval with jitter; backs off further while STS
  * throttles. Cycles never overlap; stop() aborts the one in flight.
  */
+import { FIRST_BACKOFF_MS, JITTER, MAX_THROTTLE_FACTOR } from './timings.js';
 import type { Report } from './types.js';
 
 export interface SchedulerOptions {
@@ -14,10 +15,6 @@ export interface SchedulerOptions {
   readonly now?: () => number;
   readonly random?: () => number;
 }
-
-export const FIRST_BACKOFF_MS = 1000;
-export const JITTER = 0.1;
-export const MAX_THROTTLE_FACTOR = 8;
 
 /** The delay before the next cycle, from what the last one saw. */
 export function nextDelay(intervalMs: number, state: { everSucceeded: boolean; failuresBeforeFirstSuccess: number; consecutiveThrottles: number }, random: () => number): number {

@@ -24,7 +24,6 @@ export interface ServeState {
   readonly probe: Probe;
   readonly health: Health;
   readonly metrics: ProbeMetrics;
-  readonly heartbeatTimeoutMs: number;
   record(report: Report): void;
   /** Scheduler heartbeat; also refreshes the readiness gauge so staleness shows in /metrics. */
   beat(now: number): void;
@@ -46,12 +45,11 @@ export function createServeState(config: Config, options: ServeStateOptions): Se
     ...(options.deps ? { deps: options.deps } : {}),
     now,
   });
-  const heartbeatTimeoutMs = Math.max(3 * config.intervalMs, 5000) + config.cycleBudgetMs;
   const health = new Health({
     successThreshold: config.successThreshold,
     failureThreshold: config.failureThreshold,
     staleAfterMs: config.staleAfterMs,
-    heartbeatTimeoutMs,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     createdAt: now(),
   });
   const setInfo = (sub: string | undefined) =>
@@ -74,7 +72,6 @@ export function createServeState(config: Config, options: ServeStateOptions): Se
     probe,
     health,
     metrics,
-    heartbeatTimeoutMs,
     record(report) {
       const at = now();
       const transition = health.record(report, at);

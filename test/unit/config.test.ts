@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, cycleTimings, loadConfig, SETTINGS, suggest, truncate, UsageError, usage, type Config } from '../../src/config.js';
+import { suggest, usage, UsageError } from '../../src/cli-args.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { CHECKS } from '../../src/checks/index.js';
+import { showValue } from '../../src/redact.js';
+import { ConfigError, SETTINGS } from '../../src/settings.js';
+import { cycleTimings } from '../../src/timings.js';
 
 type Env = Record<string, string>;
 
@@ -48,9 +53,12 @@ describe('loadConfig defaults', () => {
         identityIntervalMs: 900_000,
         failureThreshold: 3,
         successThreshold: 1,
-        cycleBudgetMs: 31_000,
+        // seven checks at 5 s, plus a second
+        cycleBudgetMs: 36_000,
         // 8 x 60 s x 1.1 (the largest throttling backoff with jitter) + one cycle budget
-        staleAfterMs: 559_000,
+        staleAfterMs: 564_000,
+        // 3 intervals + one cycle budget
+        heartbeatTimeoutMs: 216_000,
         assumeRoles: [],
         logLevel: 'info',
         statusEnabled: true,
@@ -67,11 +75,48 @@ describe('loadConfig defaults', () => {
 
   test('staleAfter is the largest backoff plus one cycle, never under 3 intervals', () => {
     const fast = config(['--interval', '300ms', '--timeout', '1s']);
-    assert.deepEqual([fast.cycleBudgetMs, fast.staleAfterMs], [7_000, 9_640]);
-    assert.equal(config(['--interval', '20s']).staleAfterMs, 176_000 + 31_000);
+    assert.deepEqual([fast.cycleBudgetMs, fast.staleAfterMs], [8_000, 10_640]);
+    assert.equal(config(['--interval', '20s']).staleAfterMs, 176_000 + 36_000);
     for (const [interval, timeout] of [[100, 100], [60_000, 5_000], [3_600_000, 60_000]] as const) {
       const t = cycleTimings(interval, timeout);
       assert.ok(t.staleAfterMs >= 3 * interval && t.staleAfterMs >= 8 * interval + t.cycleBudgetMs, `${interval}/${timeout}`);
+    }
+  });
+});
+
+describe('derived timings', () => {
+  test('a cycle budget covers every check in the registry at its timeout', () => {
+    for (const timeout of [10, 5_000, 600_000]) assert.ok(cycleTimings(60_000, timeout).cycleBudgetMs >= CHECKS.length * timeout, `${timeout}`);
+  });
+
+  test('liveness waits 3 intervals (at least 5 s) plus a cycle budget', () => {
+    const fast = config(['--interval', '300ms', '--timeout', '1s']);
+    assert.equal(fast.heartbeatTimeoutMs, 5_000 + fast.cycleBudgetMs);
+    const slow = config(['--interval', '10m']);
+    assert.equal(slow.heartbeatTimeoutMs, 1_800_000 + slow.cycleBudgetMs);
+  });
+});
+
+describe('the settings table states each default once', () => {
+  const shown = (env: string) => SETTINGS.find((s) => s.env === env)!.shownDefault;
+
+  test('--help and the README show the typed default in the form the parser reads', () => {
+    assert.deepEqual(
+      ['IRSA_PROBE_PORT', 'IRSA_PROBE_INTERVAL', 'IRSA_PROBE_TIMEOUT', 'IRSA_PROBE_IDENTITY_INTERVAL', 'IRSA_PROBE_FAILURE_THRESHOLD', 'IRSA_PROBE_STATUS', 'IRSA_PROBE_S3_BUCKET', 'IRSA_PROBE_ASSUME_ROLES'].map(shown),
+      ['9876', '1m', '5s', '15m', '3', 'true', '', ''],
+    );
+  });
+
+  test('a default taken from other variables names them in the order they are read', () => {
+    assert.equal(shown('IRSA_PROBE_POD_NAME'), 'POD_NAME, else HOSTNAME, else irsa-probe');
+    assert.equal(shown('IRSA_PROBE_NAMESPACE'), 'POD_NAMESPACE');
+    assert.equal(shown('IRSA_PROBE_EXPECTED_ROLE_ARN'), 'AWS_ROLE_ARN');
+  });
+
+  test('every shown default, given back as the value, loads as the default', () => {
+    const defaults = config();
+    for (const s of SETTINGS.filter((s) => s.shownDefault !== '' && !s.shownDefault.includes(' ') && !/^[A-Z_]+$/.test(s.shownDefault))) {
+      assert.deepEqual(config([s.flag, s.shownDefault]), defaults, s.flag);
     }
   });
 });
@@ -185,7 +230,7 @@ describe('bad values are ConfigErrors naming the setting, the value and what is 
   ];
   const flagOf = (env: string) => SETTINGS.find((s) => s.env === env)!.flag;
   for (const [env, value, expected] of cases) {
-    const shown = JSON.stringify(truncate(value));
+    const shown = showValue(value);
     test(`${env}=${shown.slice(0, 40)} and its flag are rejected`, () => {
       for (const [argv, vars, setting] of [
         [[], { [env]: value }, env],

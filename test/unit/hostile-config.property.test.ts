@@ -12,7 +12,10 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { ConfigError, loadConfig, MAX_ECHO, SETTINGS, UsageError, type Config } from '../../src/config.js';
+import { UsageError } from '../../src/cli-args.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { MAX_SHOWN } from '../../src/redact.js';
+import { ConfigError, SETTINGS } from '../../src/settings.js';
 
 const RUNS = { numRuns: 300 };
 const CALL_BUDGET_MS = 1_000;
@@ -101,13 +104,13 @@ describe('loadConfig under hostile environments and argv', () => {
   });
 
   test('an error message never echoes more than a short slice of the offending value', () => {
-    const long = fc.string({ minLength: MAX_ECHO * 2, maxLength: 5_000 }).filter((s) => s.trim().length > MAX_ECHO * 2);
+    const long = fc.string({ minLength: MAX_SHOWN * 2, maxLength: 5_000 }).filter((s) => s.trim().length > MAX_SHOWN * 2);
     fc.assert(
       fc.property(fc.constantFrom(...SETTINGS), long, fc.boolean(), (setting, v, asFlag) => {
         const outcome = asFlag ? load(['check', `${setting.flag}=${v}`], {}) : load(['check'], { [setting.env]: v });
         if (!('error' in outcome)) return;
         assert.ok(isTyped(outcome.error), String(outcome.error));
-        assert.ok(!outcome.error.message.includes(v.slice(0, MAX_ECHO + 20)), `message echoes more than ${MAX_ECHO} characters of the value`);
+        assert.ok(!outcome.error.message.includes(v.slice(0, MAX_SHOWN + 20)), `message echoes more than ${MAX_SHOWN} characters of the value`);
       }),
       RUNS,
     );

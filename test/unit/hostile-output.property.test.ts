@@ -22,7 +22,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { parse } from 'shell-quote';
 import { CHECK_NAMES } from '../../src/checks/index.js';
-import { ConfigError } from '../../src/config.js';
+import { ConfigError } from '../../src/settings.js';
 import { createLogger } from '../../src/log.js';
 import { renderText } from '../../src/report.js';
 import { createServeState } from '../../src/serve-state.js';

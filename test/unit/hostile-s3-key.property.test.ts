@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { s3Check } from '../../src/checks/s3.js';
-import { ConfigError, DEFAULT_S3_PREFIX, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError, DEFAULT_S3_PREFIX } from '../../src/settings.js';
 import { contextFor, irsaEnv, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../helpers/probe.js';
 
 const RUNS = { numRuns: 300 };

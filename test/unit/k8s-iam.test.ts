@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_S3_PREFIX } from '../../src/config.js';
+import { DEFAULT_S3_PREFIX } from '../../src/settings.js';
 import { IRSA_AUDIENCE } from '../../src/mechanism.js';
 import { parseRoleArn } from '../../src/aws-names.js';
 import { chainPermissionPolicy, chainTrustStatement } from '../../src/role-diagnose.js';

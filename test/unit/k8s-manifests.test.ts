@@ -12,7 +12,7 @@ import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { PodMonitor, PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
-import { DEFAULT_PORT, SETTINGS } from '../../src/config.js';
+import { DEFAULT_PORT, SETTINGS } from '../../src/settings.js';
 import { ENDPOINTS } from '../../src/server.js';
 import { parseRoleArn } from '../../src/aws-names.js';
 import { K8S, ROOT, kustomizeBuild, parseManifests, type K8sObject } from './k8s-support.js';

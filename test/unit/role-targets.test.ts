@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/settings.js';
 import { MAX_ROLE_TARGETS, parseRoleTargets } from '../../src/role-targets.js';
 import { configSummary } from '../../src/status.js';
 

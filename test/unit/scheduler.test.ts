@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FIRST_BACKOFF_MS, MAX_THROTTLE_FACTOR, nextDelay, Scheduler } from '../../src/scheduler.js';
+import { nextDelay, Scheduler } from '../../src/scheduler.js';
+import { FIRST_BACKOFF_MS, MAX_THROTTLE_FACTOR } from '../../src/timings.js';
 import type { Report } from '../../src/types.js';
 
 const mid = () => 0.5;
