@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { startWorld, type World } from '../../sandbox/world.js';
 import { ServeProcess } from '../helpers/process.js';
 import { TokenDir } from '../helpers/tokens.js';
-import { assertSurvived, FAST, measureFault, Observer, pollFor, probeArgs, recoveryBound, Results, sleep, summarise } from './faults-harness.js';
+import { assertSurvived, FAST, measureFault, Observer, pollFor, probeArgs, recoveryBound, Results, summarise } from './faults-harness.js';
 
 const TIMING = FAST;
 const results = new Results('faults-token');

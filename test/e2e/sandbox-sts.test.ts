@@ -1,5 +1,5 @@
+import { Sha256 } from '../../sandbox/sigv4.js';
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -34,18 +34,6 @@ async function assumeForm(world: World, extra: Record<string, string> = {}): Pro
   return form({ Action: 'AssumeRoleWithWebIdentity', RoleArn: world.roleArn, RoleSessionName: 'e2e', WebIdentityToken: token, ...extra });
 }
 
-class Sha256 {
-  private readonly h;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as Uint8Array));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(typeof data === 'string' ? data : Buffer.from(data as Uint8Array));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
 
 function client(world: World, credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, region = REGION): STSClient {
   return new STSClient({ region, endpoint: world.stsUrl, maxAttempts: 1, ...(credentials ? { credentials } : { credentials: { accessKeyId: 'unused', secretAccessKey: 'unused' } }) });

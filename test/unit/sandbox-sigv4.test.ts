@@ -1,22 +1,9 @@
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { CredentialStore, type IssuedCredentials } from '../../sandbox/credentials.js';
-import { authenticate, parseAmzDate, parseAuthorization, type ReceivedRequest } from '../../sandbox/sigv4.js';
+import { authenticate, parseAmzDate, parseAuthorization, type ReceivedRequest, Sha256 } from '../../sandbox/sigv4.js';
 
-class Sha256 {
-  private readonly h;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as Uint8Array));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(typeof data === 'string' ? data : Buffer.from(data as Uint8Array));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
 
 const BODY = 'Action=GetCallerIdentity&Version=2011-06-15';
 const REGION = 'us-west-2';
