@@ -1,9 +1,31 @@
-/** Starting the compiled irsa-probe as a real process, for end-to-end tests. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/** Starting irsa-probe as a real process, as it ships (the bundle), for end-to-end tests and the bench. */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 
-export const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** What package.json `bin`, `npm start` and the image run (scripts/bundle.mjs, part of `npm run build`). */
+export const MAIN = join(ROOT, 'dist', 'bundle', 'main.js');
+
+function newestMtime(dir: string): number {
+  return Math.max(0, ...readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => statSync(join(e.parentPath, e.name)).mtimeMs));
+}
+
+/** Re-bundles when the bundle is missing or older than src/ (a build with tsc alone leaves it behind). */
+function ensureBundle(): void {
+  let built = 0;
+  try {
+    built = statSync(MAIN).mtimeMs;
+  } catch {
+    // missing: built below
+  }
+  if (built < Math.max(newestMtime(join(ROOT, 'src')), statSync(join(ROOT, 'package-lock.json')).mtimeMs)) {
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs')], { stdio: 'inherit' });
+  }
+}
+ensureBundle();
 
 /** Only what the probe should see: PATH and HOME, plus the given variables (no AWS settings leak in from the machine). */
 export function cleanEnv(extra: Record<string, string>): Record<string, string> {

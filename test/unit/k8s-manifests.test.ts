@@ -225,8 +225,19 @@ describe('image and manifests agree', () => {
     const runtime = text.slice(text.lastIndexOf('\nFROM '));
     assert.match(runtime, new RegExp(`^USER ${IMAGE_USER}:${IMAGE_USER}$`, 'm'));
     assert.match(runtime, new RegExp(`^EXPOSE ${DEFAULT_PORT}$`, 'm'));
-    assert.match(runtime, /^ENTRYPOINT \["node", "\/app\/dist\/src\/main\.js"\]$/m);
     assert.match(runtime, /^CMD \["serve"\]$/m);
+  });
+
+  it('the image runs what package.json `bin` and `npm start` name, and copies it from the build', async () => {
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
+    const shipped = pkg.bin['irsa-probe'];
+    assert.equal(shipped, 'dist/bundle/main.js');
+    assert.equal(pkg.scripts.start, `node ${shipped} serve`);
+    assert.match(pkg.scripts.build ?? '', /node scripts\/bundle\.mjs/);
+    const text = await dockerfile();
+    const runtime = text.slice(text.lastIndexOf('\nFROM '));
+    assert.ok(runtime.includes(`ENTRYPOINT ["node", "/app/${shipped}"]`), 'ENTRYPOINT does not run the bin');
+    assert.ok(runtime.includes('COPY --from=build --chown=0:0 /build/dist/bundle ./dist/bundle'), 'the bundle is not copied');
   });
 
   it('the default base is a public Node.js image of version 24 or newer', async () => {
