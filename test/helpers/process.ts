@@ -1,6 +1,6 @@
 /** Starting irsa-probe as a real process, as it ships (the bundle), for end-to-end tests and the bench. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
@@ -50,6 +50,19 @@ export async function runCli(args: string[], env: Record<string, string>, timeou
   return { code, stdout, stderr };
 }
 
+/** Which Node.js binary runs which build (defaults: this process's Node.js, the bundle). */
+export interface Runner {
+  readonly node?: string;
+  readonly main?: string;
+}
+
+/** The image's NODE_OPTIONS (Dockerfile `ENV NODE_OPTIONS=`): the bench runs every process with them. */
+export function imageNodeOptions(): string {
+  const m = /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  if (m === null) throw new Error('the Dockerfile sets no ENV NODE_OPTIONS');
+  return m[1]!.replace(/^"(.*)"$/, '$1');
+}
+
 export class ServeProcess {
   stdout = '';
   stderr = '';
@@ -57,8 +70,8 @@ export class ServeProcess {
   private constructor(readonly child: ChildProcess) {}
 
   /** Starts `serve` on an ephemeral port and resolves once it logs where it listens. */
-  static async start(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
-    const child = spawn(process.execPath, [MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  static async start(env: Record<string, string>, args: string[] = [], runner: Runner = {}): Promise<ServeProcess> {
+    const child = spawn(runner.node ?? process.execPath, [runner.main ?? MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     const p = new ServeProcess(child);
     child.stderr!.on('data', (d: Buffer) => (p.stderr += d.toString()));
     try {
@@ -92,13 +105,13 @@ export class ServeProcess {
   }
 
   /** Polls until the predicate holds on GET path, or fails after the deadline. */
-  async waitFor(path: string, predicate: (r: { status: number; body: string }) => boolean, deadlineMs = 20_000): Promise<{ status: number; body: string }> {
+  async waitFor(path: string, predicate: (r: { status: number; body: string }) => boolean, deadlineMs = 20_000, everyMs = 50): Promise<{ status: number; body: string }> {
     const end = Date.now() + deadlineMs;
     let last = { status: 0, body: '' };
     while (Date.now() < end) {
       last = await this.get(path);
       if (predicate(last)) return last;
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, everyMs));
     }
     throw new Error(`timed out waiting on ${path}; last: ${last.status} ${last.body.slice(0, 500)}`);
   }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { eventGaps, naiveModel, stsModel, DEFAULTS } from '../../bench/exp-sts-rate.js';
-import { median, percentile, ratio, summarize } from '../../bench/stats.js';
+import { median, percentile, summarize } from '../../bench/stats.js';
 
 describe('bench statistics', () => {
   const cases: Array<{ name: string; values: number[]; p: number; expected: number }> = [
@@ -35,33 +34,4 @@ describe('bench statistics', () => {
     { name: 'a negative percentile', run: () => percentile([1, 2], -1) },
   ];
   for (const b of bad) it(`rejects ${b.name}`, () => assert.throws(b.run, RangeError));
-
-  it('a ratio against zero is no figure', () => {
-    assert.equal(ratio(5, 0), undefined);
-    assert.equal(ratio(6, 3), 2);
-  });
-});
-
-describe('bench STS-per-hour model', () => {
-  it('at the defaults: 60 GetCallerIdentity a cycle an hour plus hourly refreshes, about 63 calls', () => {
-    const m = stsModel(DEFAULTS);
-    const period = 3300 + 30; // first cycle after credentials are 5 min from expiry, half an interval late on average
-    assert.ok(Math.abs(m.getCallerIdentity - (60 + 3600 / period)) < 1e-9);
-    assert.ok(Math.abs(m.assumeRoleWithWebIdentity - (2 * (3600 / period) + 3600 / 69120)) < 1e-9);
-    assert.ok(m.total > 63 && m.total < 64, `total ${m.total}`);
-  });
-
-  it('a short assume interval drives re-assumption instead of credential expiry', () => {
-    const m = stsModel({ ...DEFAULTS, assumeIntervalS: 600, tokenRotationS: Infinity });
-    assert.ok(Math.abs(m.assumeRoleWithWebIdentity - (3600 / 630 + 3600 / 3330)) < 1e-9);
-  });
-
-  it('the naive design assumes and verifies on every check', () => {
-    assert.deepEqual(naiveModel(60), { getCallerIdentity: 60, assumeRoleWithWebIdentity: 60, total: 120 });
-  });
-
-  it('merges re-assumptions closer than the window into one event before taking gaps', () => {
-    assert.deepEqual(eventGaps([0, 300, 28_000, 28_400, 56_000], 5000), [28_000, 28_000]);
-    assert.deepEqual(eventGaps([1000], 5000), []);
-  });
 });
