@@ -27,8 +27,14 @@ export interface IdleRun {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function drive(targets: readonly ServeProcess[]): () => void {
-  const timers = KUBELET_LOAD.map(({ path, everyMs }) => setInterval(() => targets.forEach((t) => void t.get(path).catch(() => undefined)), everyMs));
+/** Sends the kubelet's and Prometheus's requests; collects every answer that was not a 200 (a healthy pod must never give one). */
+function drive(targets: readonly ServeProcess[], failures: string[]): () => void {
+  const send = (t: ServeProcess, path: string): Promise<void> =>
+    t.get(path).then(
+      (r) => void (r.status === 200 || failures.push(`${path} ${r.status}`)),
+      (e: unknown) => void failures.push(`${path} ${(e as Error).message}`),
+    );
+  const timers = KUBELET_LOAD.map(({ path, everyMs }) => setInterval(() => targets.forEach((t) => void send(t, path)), everyMs));
   return () => timers.forEach(clearInterval);
 }
 
@@ -48,12 +54,14 @@ export async function idleRun(runner: Runner & { readonly node: string }, env: R
   const serve = await ServeProcess.start(env, [], runner);
   try {
     await serve.waitFor('/readyz', (r) => r.status === 200, 30_000);
-    const stop = drive([serve, floor]);
+    const failures: string[] = [];
+    const stop = drive([serve, floor], failures);
     const [s0, f0] = [cpuSeconds(serve.child.pid!), cpuSeconds(floor.child.pid!)];
     await sleep(windowSeconds * 1000);
     const [s1, f1] = [cpuSeconds(serve.child.pid!), cpuSeconds(floor.child.pid!)];
     const ms = await latency(serve, 5, 20);
     stop();
+    if (failures.length > 0) throw new Error(`kubelet and Prometheus requests failed at the default interval: ${failures.slice(0, 5).join(', ')}`);
     const perMinute = (cpu: number): number => (cpu * 1000 * 60) / windowSeconds;
     return { windowSeconds, cpuMsPerMinute: perMinute(s1 - s0), floorCpuMsPerMinute: perMinute(f1 - f0), readyzP50Ms: percentile(ms, 50), readyzP99Ms: percentile(ms, 99), readyzRequests: ms.length };
   } finally {

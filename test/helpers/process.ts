@@ -27,9 +27,12 @@ function ensureBundle(): void {
 }
 ensureBundle();
 
-/** Only what the probe should see: PATH and HOME, plus the given variables (no AWS settings leak in from the machine). */
+/**
+ * Only what the probe should see: PATH, HOME and the image's NODE_OPTIONS, plus
+ * the given variables (no AWS settings leak in from the machine).
+ */
 export function cleanEnv(extra: Record<string, string>): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', ...extra };
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', NODE_OPTIONS: imageNodeOptions(), AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', ...extra };
 }
 
 export interface RunResult {
