@@ -9,9 +9,13 @@
  *   node scripts/bundle.mjs            (part of `npm run build`)
  */
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+// Chunk names carry content hashes: start empty so no stale chunk ships.
+rmSync(new URL('../dist/bundle', import.meta.url), { recursive: true, force: true });
 
 await build({
   absWorkingDir: ROOT,
