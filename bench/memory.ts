@@ -36,6 +36,8 @@ export interface MemoryPlan {
   readonly cycles: number;
   /** The earlier checkpoint (cycle number). */
   readonly from: number;
+  /** Variables on top of the run's (e.g. the S3 bucket). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 interface Sample {
@@ -51,7 +53,7 @@ async function cyclesOf(serve: ServeProcess): Promise<number> {
 }
 
 export async function memoryRun(plan: MemoryPlan, env: Record<string, string>): Promise<MemoryRun> {
-  const penv = { ...env, NODE_OPTIONS: plan.nodeOptions };
+  const penv = { ...env, ...plan.env, NODE_OPTIONS: plan.nodeOptions };
   const floor = await ServeProcess.start(penv, [], { node: plan.runner.node, main: BARE_SERVER });
   const started = Date.now();
   const serve = await ServeProcess.start(penv, ['--interval', '100ms'], plan.runner);

@@ -36,13 +36,18 @@ export const PARAMS = {
 type Mode = keyof typeof PARAMS;
 
 /** What each lever changes from the shipped build; every one runs next to its own floor. */
-export function leverPlans(rt: ShippedRuntime, cycles: number): MemoryPlan[] {
+export function leverPlans(rt: ShippedRuntime, cycles: number, s3Bucket: string): MemoryPlan[] {
   const plan = (label: string, over: Partial<MemoryPlan>): MemoryPlan => ({ label, runner: { node: rt.node, main: MAIN }, nodeVersion: rt.version, nodeOptions: rt.nodeOptions, cycles, from: 500, ...over });
+  const withoutHeapCap = rt.nodeOptions.replace(/\s*--max-old-space-size=\S+/, '');
+  const s3 = { IRSA_PROBE_S3_BUCKET: s3Bucket };
   return [
     plan('bundle, no NODE_OPTIONS (Node.js defaults)', { nodeOptions: '' }),
     plan('bundle, the previous image flags', { nodeOptions: '--max-semi-space-size=1' }),
+    plan('bundle, without the old-space cap', { nodeOptions: withoutHeapCap }),
     plan('unbundled tsc output (dist/src/main.js)', { runner: { node: rt.node, main: TSC_MAIN } }),
     plan('bundle on Node.js 20 (this machine)', { runner: { node: process.execPath, main: MAIN }, nodeVersion: process.version }),
+    plan('bundle, S3 check on', { env: s3 }),
+    plan('bundle, S3 check on, without the old-space cap', { env: s3, nodeOptions: withoutHeapCap }),
   ];
 }
 
@@ -58,15 +63,16 @@ async function measure(mode: Mode, dir: string): Promise<Results> {
   log(`runtime: ${rt.node} ${rt.version}, NODE_OPTIONS=${rt.nodeOptions}`);
   const sandbox = await startSandboxProcess(join(dir, 'sandbox'));
   try {
-    const { IRSA_PROBE_S3_BUCKET: _s3, ...sandboxEnv } = sandbox.env;
+    const { IRSA_PROBE_S3_BUCKET: bucket, ...sandboxEnv } = sandbox.env;
     const env = { ...sandboxEnv, NODE_OPTIONS: rt.nodeOptions };
     const awsHome = join(dir, 'aws-home');
     await mkdir(awsHome, { recursive: true });
     const awsEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...sandboxEnv, HOME: awsHome, AWS_DATA_PATH: await stsEndpointOverride(join(dir, 'aws-data'), sandboxEnv.AWS_ENDPOINT_URL_STS ?? '') };
     const runner = { node: rt.node, main: MAIN };
-    log(`memory: ${p.cycles} cycles, and ${leverPlans(rt, p.leverCycles).length} levers of ${p.leverCycles} cycles, side by side`);
+    const plans = leverPlans(rt, p.leverCycles, bucket ?? '');
+    log(`memory: ${p.cycles} cycles, and ${plans.length} levers of ${p.leverCycles} cycles, side by side`);
     const memory = memoryRun({ label: 'bundle, the image flags (shipped)', runner, nodeVersion: rt.version, nodeOptions: rt.nodeOptions, cycles: p.cycles, from: 500 }, env);
-    const levers = Promise.all(leverPlans(rt, p.leverCycles).map((plan) => memoryRun(plan, env)));
+    const levers = Promise.all(plans.map((plan) => memoryRun(plan, env)));
     const sequence = (async () => {
       log(`start to ready, ${p.startRuns} runs`);
       const startup = await startToReady(runner, env, p.startRuns);
