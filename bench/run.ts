@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cleanEnv, MAIN } from '../test/helpers/process.js';
-import { startSandboxProcess } from '../test/helpers/sandbox-process.js';
+import { startSandboxProcess, type SandboxProcess } from '../test/helpers/sandbox-process.js';
 import { renderFigures, spliceFigures, type Results } from './figures.js';
 import { idleRun } from './idle.js';
 import { appLayer } from './image.js';
@@ -53,8 +53,47 @@ export function leverPlans(rt: ShippedRuntime, cycles: number, s3Bucket: string)
 
 const log = (line: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-async function measure(mode: Mode, dir: string): Promise<Results> {
+interface Envs {
+  /** The probe's and the bare server's: the sandbox's variables, S3 check off, the image's NODE_OPTIONS. */
+  readonly env: Record<string, string>;
+  /** The AWS CLI's: the same sandbox, a private HOME, STS pointed at the sandbox. */
+  readonly awsEnv: NodeJS.ProcessEnv;
+  readonly bucket: string;
+}
+
+async function environments(sandbox: SandboxProcess, dir: string, rt: ShippedRuntime): Promise<Envs> {
+  const { IRSA_PROBE_S3_BUCKET: bucket, ...sandboxEnv } = sandbox.env;
+  const awsHome = join(dir, 'aws-home');
+  await mkdir(awsHome, { recursive: true });
+  const awsData = await stsEndpointOverride(join(dir, 'aws-data'), sandboxEnv.AWS_ENDPOINT_URL_STS ?? '');
+  return {
+    env: { ...sandboxEnv, NODE_OPTIONS: rt.nodeOptions },
+    awsEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...sandboxEnv, HOME: awsHome, AWS_DATA_PATH: awsData },
+    bucket: bucket ?? '',
+  };
+}
+
+/** Start-up first, alone (it is wall time); then the memory runs side by side with the idle run and the one-shot runs. */
+async function experiments(mode: Mode, rt: ShippedRuntime, { env, awsEnv, bucket }: Envs) {
   const p = PARAMS[mode];
+  const runner = { node: rt.node, main: MAIN };
+  log(`start to ready, ${p.startRuns} runs`);
+  const startup = await startToReady(runner, env, p.startRuns);
+  const plans = leverPlans(rt, p.leverCycles, bucket);
+  log(`memory: ${p.cycles} cycles, and ${plans.length} levers of ${p.leverCycles} cycles, side by side`);
+  const memory = memoryRun({ label: 'bundle, the image flags (shipped)', runner, nodeVersion: rt.version, nodeOptions: rt.nodeOptions, cycles: p.cycles, from: 500 }, env);
+  const levers = Promise.all(plans.map((plan) => memoryRun(plan, env)));
+  const sequence = (async () => {
+    log(`default interval under kubelet and Prometheus load for ${p.idleSeconds} s`);
+    const idle = await idleRun(runner, env, p.idleSeconds);
+    log(`one-shot check against the AWS CLI, ${p.oneShotRuns} rounds`);
+    return { idle, oneShot: await oneShot({ file: rt.node, args: [MAIN, 'check'], env: cleanEnv(env) }, awsEnv, p.oneShotRuns) };
+  })();
+  const [m, l, s] = await Promise.all([memory, levers, sequence]);
+  return { startup, memory: m, levers: l, ...s };
+}
+
+async function measure(mode: Mode, dir: string): Promise<Results> {
   const started = new Date();
   const loadStart = loadAverage();
   await ensureTool(AWS_CLI, 'awscli', log);
@@ -63,28 +102,9 @@ async function measure(mode: Mode, dir: string): Promise<Results> {
   log(`runtime: ${rt.node} ${rt.version}, NODE_OPTIONS=${rt.nodeOptions}`);
   const sandbox = await startSandboxProcess(join(dir, 'sandbox'));
   try {
-    const { IRSA_PROBE_S3_BUCKET: bucket, ...sandboxEnv } = sandbox.env;
-    const env = { ...sandboxEnv, NODE_OPTIONS: rt.nodeOptions };
-    const awsHome = join(dir, 'aws-home');
-    await mkdir(awsHome, { recursive: true });
-    const awsEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...sandboxEnv, HOME: awsHome, AWS_DATA_PATH: await stsEndpointOverride(join(dir, 'aws-data'), sandboxEnv.AWS_ENDPOINT_URL_STS ?? '') };
-    const runner = { node: rt.node, main: MAIN };
-    // First, with nothing else of the bench running: start-up is wall time.
-    log(`start to ready, ${p.startRuns} runs`);
-    const startup = await startToReady(runner, env, p.startRuns);
-    const plans = leverPlans(rt, p.leverCycles, bucket ?? '');
-    log(`memory: ${p.cycles} cycles, and ${plans.length} levers of ${p.leverCycles} cycles, side by side`);
-    const memory = memoryRun({ label: 'bundle, the image flags (shipped)', runner, nodeVersion: rt.version, nodeOptions: rt.nodeOptions, cycles: p.cycles, from: 500 }, env);
-    const levers = Promise.all(plans.map((plan) => memoryRun(plan, env)));
-    const sequence = (async () => {
-      log(`default interval under kubelet and Prometheus load for ${p.idleSeconds} s`);
-      const idle = await idleRun(runner, env, p.idleSeconds);
-      log(`one-shot check against the AWS CLI, ${p.oneShotRuns} rounds`);
-      const once = await oneShot({ file: rt.node, args: [MAIN, 'check'], env: cleanEnv(env) }, awsEnv, p.oneShotRuns);
-      return { idle, oneShot: once };
-    })();
-    const [m, l, s] = await Promise.all([memory, levers, sequence]);
-    return { mode, startedAt: started.toISOString(), seconds: (Date.now() - started.getTime()) / 1000, loadAverage: { start: loadStart, end: loadAverage() }, machine: await machine(), revision: await revision(), node: rt.version, nodeOptions: rt.nodeOptions, awsCli: (await awsCliVersion()).split(' ')[0] ?? '', memory: m, levers: l, startup, ...s, appLayer: await appLayer() };
+    const measured = await experiments(mode, rt, await environments(sandbox, dir, rt));
+    const header = { mode, startedAt: started.toISOString(), seconds: (Date.now() - started.getTime()) / 1000, loadAverage: { start: loadStart, end: loadAverage() } };
+    return { ...header, machine: await machine(), revision: await revision(), node: rt.version, nodeOptions: rt.nodeOptions, awsCli: (await awsCliVersion()).split(' ')[0] ?? '', ...measured, appLayer: await appLayer() };
   } finally {
     await sandbox.stop();
   }
