@@ -6,7 +6,8 @@
  * REASONS (anything else is counted under the check's generic reason),
  * `operation`/`outcome` are fixed unions.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from './process-metrics.js';
 import { CHECK_NAMES, isReason, type CheckName, type CheckResult, type Reason, type Report } from './types.js';
 
 export type StsOperation = 'AssumeRoleWithWebIdentity' | 'GetCallerIdentity' | 'PodIdentityAgent';
@@ -112,7 +113,7 @@ export class ProbeMetrics {
     this.lastSuccess.remove({});
     this.tokenExpiry.remove({});
     this.credentialsExpiry.remove({});
-    if (opts?.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
+    if (opts?.defaultMetrics ?? true) collectProcessMetrics(this.registry);
   }
 
   setInfo(info: ProbeInfo): void {
