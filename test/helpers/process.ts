@@ -1,9 +1,10 @@
 /** Starting irsa-probe as a real process, as it ships (the bundle), for end-to-end tests and the bench. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { imageNodeOptions } from './image.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** What package.json `bin`, `npm start` and the image run (scripts/bundle.mjs, part of `npm run build`). */
@@ -57,13 +58,6 @@ export async function runCli(args: string[], env: Record<string, string>, timeou
 export interface Runner {
   readonly node?: string;
   readonly main?: string;
-}
-
-/** The image's NODE_OPTIONS (Dockerfile `ENV NODE_OPTIONS=`): the bench runs every process with them. */
-export function imageNodeOptions(): string {
-  const m = /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
-  if (m === null) throw new Error('the Dockerfile sets no ENV NODE_OPTIONS');
-  return m[1]!.replace(/^"(.*)"$/, '$1');
 }
 
 export class ServeProcess {
