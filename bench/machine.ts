@@ -1,55 +1,30 @@
-/** What the numbers were measured on: machine, OS, runtime and tool versions, load, source revision. */
+/** What the numbers were measured on: machine, OS, load, source revision. */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from './child.js';
+import { REPO_ROOT } from './paths.js';
 
 const run = promisify(execFile);
 
-export interface Machine {
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly memoryBytes: number;
-  readonly kernel: string;
-  readonly os: string;
-  readonly node: string;
-  readonly probeVersion: string;
-  readonly revision: string;
-}
-
-async function osName(): Promise<string> {
+export async function machine(): Promise<string> {
+  let osName = 'unknown OS';
   try {
-    const text = await readFile('/etc/os-release', 'utf8');
-    return /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text)?.[1] ?? 'unknown';
+    osName = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(await readFile('/etc/os-release', 'utf8'))?.[1] ?? osName;
   } catch {
-    return 'unknown';
+    // not Linux with os-release: keep the placeholder
   }
+  return `${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${os.cpus().length} cores, ${osName}, ${os.type()} ${os.release()}`;
 }
 
-async function revision(): Promise<string> {
+export async function revision(): Promise<string> {
   try {
     const head = (await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT })).stdout.trim();
-    const dirty = (await run('git', ['status', '--porcelain', '--', 'src', 'sandbox', 'package.json'], { cwd: REPO_ROOT })).stdout.trim();
-    return dirty === '' ? head : `${head} + uncommitted changes in src/, sandbox/ or package.json`;
+    const dirty = (await run('git', ['status', '--porcelain', '--', 'src', 'package.json', 'Dockerfile'], { cwd: REPO_ROOT })).stdout.trim();
+    return dirty === '' ? head : `${head} with uncommitted changes`;
   } catch {
     return 'unknown (not a git checkout)';
   }
-}
-
-export async function machine(): Promise<Machine> {
-  const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version?: string };
-  return {
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    cores: os.cpus().length,
-    memoryBytes: os.totalmem(),
-    kernel: `${os.type()} ${os.release()} ${os.arch()}`,
-    os: await osName(),
-    node: process.version,
-    probeVersion: pkg.version ?? 'unknown',
-    revision: await revision(),
-  };
 }
 
 export function loadAverage(): string {

@@ -1,199 +1,146 @@
 #!/usr/bin/env node
 /**
- * `node dist/bench/run.js [--quick] [--out PATH] [--strict]`
- * `node dist/bench/run.js --render .tmp/bench/results-full.json [--out PATH]` (RESULTS.md again from a run's numbers)
+ * `npm run bench` (full, ≤ 10 min) or `node dist/bench/run.js --quick` (~2 min).
  *
- * Measures irsa-probe side by side with what users run instead (an exec probe
- * running the AWS CLI, a bare Node.js server, the naive STS design) against the
- * sandbox on loopback, and writes RESULTS.md. Full mode (~30 min) writes
- * bench/RESULTS.md; quick mode (~3 min, for CI) writes .tmp/bench/RESULTS-quick.md.
- * Exit codes: 0 measured (targets met or not), 1 the benchmark could not measure,
- * 2 bad flags, 3 with --strict: a target was missed.
+ * Measures irsa-probe as the image ships it (the bundle, on the image's Node.js
+ * major with the Dockerfile's NODE_OPTIONS) against the goals of
+ * bench/figures.ts, next to a bare Node.js server and the AWS CLI in the same
+ * run, with the sandbox on loopback. Writes the figures as JSON
+ * (bench/figures.json; quick: .tmp/bench/figures-quick.json) and as the
+ * Markdown table between the markers of bench/RESULTS.md (quick:
+ * .tmp/bench/RESULTS-quick.md). Exit 0 measured, 1 could not measure, 2 bad flags.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Children, REPO_ROOT } from './child.js';
-import { PARAMS, processEnv, type BenchContext, type Mode } from './context.js';
-import { bareFloor } from './exp-floor.js';
-import { imageFigures } from './exp-image.js';
-import { leakCheck } from './exp-leak.js';
-import { loadExperiment } from './exp-load.js';
-import { moduleCosts } from './exp-modules.js';
-import { oneShot } from './exp-oneshot.js';
-import { startup } from './exp-startup.js';
-import { steadyState } from './exp-steady.js';
-import { stsRate } from './exp-sts-rate.js';
-import { figures } from './figures.js';
-import { loadAverage, machine } from './machine.js';
-import { renderMarkdown } from './report-md.js';
-import type { Results, Variant } from './results.js';
-import { startSandbox } from './sandbox.js';
-import { PROBE_MAIN } from './server-process.js';
+import { cleanEnv, MAIN } from '../test/helpers/process.js';
+import { startSandboxProcess, type SandboxProcess } from '../test/helpers/sandbox-process.js';
+import { renderFigures, spliceFigures, type Results } from './figures.js';
+import { idleRun } from './idle.js';
+import { appLayer } from './image.js';
+import { loadAverage, machine, revision } from './machine.js';
+import { memoryRun, type MemoryPlan } from './memory.js';
+import { oneShot } from './oneshot.js';
+import { REPO_ROOT, TSC_MAIN } from './paths.js';
+import { shippedRuntime, type ShippedRuntime } from './runtime.js';
+import { startToReady } from './startup.js';
 import { GNU_TIME } from './timed.js';
-import { AWS_CLI, awsCliVersion, ensureTool, gnuTimeVersion, stsEndpointOverride } from './tools.js';
+import { AWS_CLI, awsCliVersion, ensureTool, stsEndpointOverride } from './tools.js';
 
-export const EXIT_MEASURED = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_TARGET_MISSED = 3;
+export const PARAMS = {
+  quick: { cycles: 1_000, leverCycles: 600, startRuns: 5, idleSeconds: 60, oneShotRuns: 3 },
+  full: { cycles: 5_000, leverCycles: 2_000, startRuns: 11, idleSeconds: 240, oneShotRuns: 7 },
+} as const;
+type Mode = keyof typeof PARAMS;
 
-/** V8 flags the full run tries on the memory run (proposed for the image). */
-/** V8-flag variants next to the image's flags: Node's defaults, and the image's flags plus --jitless. */
-export const VARIANTS = ['', '--max-semi-space-size=1 --jitless'] as const;
-
-const USAGE = 'usage: node dist/bench/run.js [--quick] [--out PATH] [--strict] | --render RESULTS.json [--out PATH]';
-
-export interface Cli {
-  readonly mode: Mode;
-  readonly out: string;
-  /** True when --out was given. */
-  readonly outGiven: boolean;
-  readonly strict: boolean;
-  /** Re-render RESULTS.md from this results JSON instead of measuring. */
-  readonly render?: string;
-}
-
-export function defaultOut(mode: Mode): string {
-  return mode === 'full' ? join(REPO_ROOT, 'bench', 'RESULTS.md') : join(REPO_ROOT, '.tmp', 'bench', 'RESULTS-quick.md');
-}
-
-export function parseCli(argv: readonly string[]): Cli | 'help' {
-  const { values } = parseArgs({ args: [...argv], options: { quick: { type: 'boolean' }, out: { type: 'string' }, strict: { type: 'boolean' }, render: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-  if (values.help) return 'help';
-  const mode: Mode = values.quick ? 'quick' : 'full';
-  const out = resolve(values.out ?? defaultOut(mode));
-  return { mode, out, outGiven: values.out !== undefined, strict: values.strict ?? false, ...(values.render !== undefined ? { render: resolve(values.render) } : {}) };
+/** What each lever changes from the shipped build; every one runs next to its own floor. */
+export function leverPlans(rt: ShippedRuntime, cycles: number, s3Bucket: string): MemoryPlan[] {
+  const plan = (label: string, over: Partial<MemoryPlan>): MemoryPlan => ({ label, runner: { node: rt.node, main: MAIN }, nodeVersion: rt.version, nodeOptions: rt.nodeOptions, cycles, from: 500, ...over });
+  const withoutHeapCap = rt.nodeOptions.replace(/\s*--max-old-space-size=\S+/, '');
+  const s3 = { IRSA_PROBE_S3_BUCKET: s3Bucket };
+  return [
+    plan('bundle, no NODE_OPTIONS (Node.js defaults)', { nodeOptions: '' }),
+    plan('bundle, the previous image flags', { nodeOptions: '--max-semi-space-size=1' }),
+    plan('bundle, without the old-space cap', { nodeOptions: withoutHeapCap }),
+    plan('unbundled tsc output (dist/src/main.js)', { runner: { node: rt.node, main: TSC_MAIN } }),
+    plan('bundle on Node.js 20 (this machine)', { runner: { node: process.execPath, main: MAIN }, nodeVersion: process.version }),
+    plan('bundle, S3 check on', { env: s3 }),
+    plan('bundle, S3 check on, without the old-space cap', { env: s3, nodeOptions: withoutHeapCap }),
+  ];
 }
 
 const log = (line: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-async function measure(ctx: BenchContext): Promise<Omit<Results, 'machine' | 'awsCli' | 'gnuTime' | 'startedAt' | 'seconds' | 'loadAverageStart' | 'loadAverageEnd'>> {
-  log('one-shot processes: aws sts get-caller-identity, irsa-probe check, node -e ""');
-  const oneShotResult = await oneShot(ctx);
-  log('module load costs');
-  const modules = await moduleCosts(ctx, ctx.params.moduleRounds);
-  log('start to ready');
-  const startupResult = await startup(ctx);
-  log(`serve at 100 ms for ${ctx.params.cycles} cycles (NODE_OPTIONS="${ctx.probeEnv.NODE_OPTIONS ?? ''}", as in the image)`);
-  const steady = await steadyState(ctx, { cycles: ctx.params.cycles, memoryFromCycle: ctx.params.memoryFromCycle });
-  const floor = await bareFloor(ctx);
-  const variants: Variant[] = [];
-  if (ctx.params.variantCycles > 0) {
-    for (const nodeOptions of VARIANTS) {
-      log(`serve with NODE_OPTIONS="${nodeOptions}" for ${ctx.params.variantCycles} cycles`);
-      variants.push({ steady: await steadyState(ctx, { cycles: ctx.params.variantCycles, memoryFromCycle: ctx.params.memoryFromCycle, nodeOptions }), floor: await bareFloor(ctx, nodeOptions) });
-    }
-  }
-  let leak;
-  if (ctx.params.leakCycles.length > 0) {
-    log(`live heap (heap snapshots) at cycles ${ctx.params.leakCycles.join(', ')}`);
-    leak = await leakCheck(ctx, ctx.params.leakCycles);
-  }
-  log('idle CPU and endpoints under load');
-  const load = await loadExperiment(ctx, steady.cpuSecondsPerCycle);
-  log(`STS calls per hour on a 1/120 clock for ${ctx.params.stsScaledSeconds} s`);
-  const sts = await stsRate(ctx);
-  return { mode: ctx.mode, params: ctx.params, oneShot: oneShotResult, steady, floor, variants, startup: startupResult, load, stsRate: sts, image: await imageFigures(), modules, leak };
+interface Envs {
+  /** The probe's and the bare server's: the sandbox's variables, S3 check off, the image's NODE_OPTIONS. */
+  readonly env: Record<string, string>;
+  /** The AWS CLI's: the same sandbox, a private HOME, STS pointed at the sandbox. */
+  readonly awsEnv: NodeJS.ProcessEnv;
+  readonly bucket: string;
 }
 
-async function runBench(cli: Cli, children: Children, dir: string): Promise<Results> {
-  if (!existsSync(PROBE_MAIN)) throw new Error(`${PROBE_MAIN} is missing: build first (npm run build)`);
-  await ensureTool(AWS_CLI, 'awscli', log);
-  await ensureTool(GNU_TIME, 'time', log);
-  const startedAt = new Date();
-  const loadAverageStart = loadAverage();
-  const measuredOn = await machine();
-  const home = join(dir, 'home');
-  await mkdir(home, { recursive: true });
-  const sandbox = await startSandbox(join(dir, 'sandbox'));
-  children.track(sandbox.child);
-  const stsUrl = sandbox.env.AWS_ENDPOINT_URL_STS;
-  if (stsUrl === undefined) throw new Error('the sandbox env file has no AWS_ENDPOINT_URL_STS');
-  const probeEnv = processEnv(sandbox.env, home);
-  const awsEnv = { ...probeEnv, AWS_DATA_PATH: await stsEndpointOverride(join(dir, 'aws-data'), stsUrl) };
-  const ctx: BenchContext = { mode: cli.mode, params: PARAMS[cli.mode], children, sandbox, dir, probeEnv, awsEnv, log };
-  const measured = await measure(ctx);
+async function environments(sandbox: SandboxProcess, dir: string, rt: ShippedRuntime): Promise<Envs> {
+  const { IRSA_PROBE_S3_BUCKET: bucket, ...sandboxEnv } = sandbox.env;
+  const awsHome = join(dir, 'aws-home');
+  await mkdir(awsHome, { recursive: true });
+  const awsData = await stsEndpointOverride(join(dir, 'aws-data'), sandboxEnv.AWS_ENDPOINT_URL_STS ?? '');
   return {
-    ...measured,
-    machine: measuredOn,
-    awsCli: await awsCliVersion(),
-    gnuTime: await gnuTimeVersion(),
-    startedAt: startedAt.toISOString(),
-    seconds: (Date.now() - startedAt.getTime()) / 1000,
-    loadAverageStart,
-    loadAverageEnd: loadAverage(),
+    env: { ...sandboxEnv, NODE_OPTIONS: rt.nodeOptions },
+    awsEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', ...sandboxEnv, HOME: awsHome, AWS_DATA_PATH: awsData },
+    bucket: bucket ?? '',
   };
 }
 
-async function write(cli: Cli, results: Results): Promise<void> {
-  await mkdir(dirname(cli.out), { recursive: true });
-  await writeFile(cli.out, renderMarkdown(results));
-  const json = join(REPO_ROOT, '.tmp', 'bench', `results-${cli.mode}.json`);
-  await mkdir(dirname(json), { recursive: true });
-  await writeFile(json, `${JSON.stringify(results, null, 2)}\n`);
-  log(`wrote ${cli.out} and ${json}`);
+/** Start-up first, alone (it is wall time); then the memory runs side by side with the idle run and the one-shot runs. */
+async function experiments(mode: Mode, rt: ShippedRuntime, { env, awsEnv, bucket }: Envs) {
+  const p = PARAMS[mode];
+  const runner = { node: rt.node, main: MAIN };
+  log(`start to ready, ${p.startRuns} runs`);
+  const startup = await startToReady(runner, env, p.startRuns);
+  const plans = leverPlans(rt, p.leverCycles, bucket);
+  log(`memory: ${p.cycles} cycles, and ${plans.length} levers of ${p.leverCycles} cycles, side by side`);
+  const memory = memoryRun({ label: 'bundle, the image flags (shipped)', runner, nodeVersion: rt.version, nodeOptions: rt.nodeOptions, cycles: p.cycles, from: 500 }, env);
+  const levers = Promise.all(plans.map((plan) => memoryRun(plan, env)));
+  const sequence = (async () => {
+    log(`default interval under kubelet and Prometheus load for ${p.idleSeconds} s`);
+    const idle = await idleRun(runner, env, p.idleSeconds);
+    log(`one-shot check against the AWS CLI, ${p.oneShotRuns} rounds`);
+    return { idle, oneShot: await oneShot({ file: rt.node, args: [MAIN, 'check'], env: cleanEnv(env) }, awsEnv, p.oneShotRuns) };
+  })();
+  const [m, l, s] = await Promise.all([memory, levers, sequence]);
+  return { startup, memory: m, levers: l, ...s };
 }
 
-function printFigures(results: Results): boolean {
-  let allMet = true;
-  for (const f of figures(results)) {
-    const verdict = f.met === undefined ? 'stated' : f.met ? 'met' : `MISSED (${f.miss ?? ''})`;
-    if (f.met === false) allMet = false;
-    process.stdout.write(`${f.title}: ${f.measured} | against ${f.against} | ${f.ratio} | target ${f.target} | ${verdict}\n`);
+async function measure(mode: Mode, dir: string): Promise<Results> {
+  const started = new Date();
+  const loadStart = loadAverage();
+  await ensureTool(AWS_CLI, 'awscli', log);
+  await ensureTool(GNU_TIME, 'time', log);
+  const rt = await shippedRuntime(log);
+  log(`runtime: ${rt.node} ${rt.version}, NODE_OPTIONS=${rt.nodeOptions}`);
+  const sandbox = await startSandboxProcess(join(dir, 'sandbox'));
+  try {
+    const measured = await experiments(mode, rt, await environments(sandbox, dir, rt));
+    const header = { mode, startedAt: started.toISOString(), seconds: (Date.now() - started.getTime()) / 1000, loadAverage: { start: loadStart, end: loadAverage() } };
+    return { ...header, machine: await machine(), revision: await revision(), node: rt.version, nodeOptions: rt.nodeOptions, awsCli: (await awsCliVersion()).split(' ')[0] ?? '', ...measured, appLayer: await appLayer() };
+  } finally {
+    await sandbox.stop();
   }
-  return allMet;
 }
 
-async function render(cli: Cli, json: string): Promise<number> {
-  const results = JSON.parse(await readFile(json, 'utf8')) as Results;
-  const out = cli.outGiven ? cli.out : defaultOut(results.mode);
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, renderMarkdown(results));
-  log(`rendered ${out} from ${json}`);
-  return cli.strict && !printFigures(results) ? EXIT_TARGET_MISSED : EXIT_MEASURED;
+async function write(results: Results): Promise<void> {
+  const full = results.mode === 'full';
+  const json = full ? join(REPO_ROOT, 'bench', 'figures.json') : join(REPO_ROOT, '.tmp', 'bench', 'figures-quick.json');
+  const md = full ? join(REPO_ROOT, 'bench', 'RESULTS.md') : join(REPO_ROOT, '.tmp', 'bench', 'RESULTS-quick.md');
+  await mkdir(join(REPO_ROOT, '.tmp', 'bench'), { recursive: true });
+  if (!full) await copyFile(join(REPO_ROOT, 'bench', 'RESULTS.md'), md);
+  await writeFile(json, `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(md, spliceFigures(await readFile(md, 'utf8'), renderFigures(results)));
+  log(`wrote ${json} and ${md}`);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let cli: Cli | 'help';
+  let quick: boolean | undefined;
   try {
-    cli = parseCli(argv);
+    quick = parseArgs({ args: [...argv], options: { quick: { type: 'boolean' } }, strict: true }).values.quick;
   } catch (error) {
-    process.stderr.write(`bench: ${(error as Error).message}\n${USAGE}\n`);
-    return EXIT_USAGE;
+    process.stderr.write(`bench: ${(error as Error).message}\nusage: node dist/bench/run.js [--quick]\n`);
+    return 2;
   }
-  if (cli === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return EXIT_MEASURED;
-  }
-  if (cli.render !== undefined) return render(cli, cli.render);
-  const children = new Children();
   const dir = await mkdtemp(join(tmpdir(), 'irsa-bench-'));
-  const onSignal = (signal: NodeJS.Signals): void => {
-    log(`${signal}: stopping`);
-    void children.stopAll().finally(() => rm(dir, { recursive: true, force: true }).finally(() => process.exit(130)));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   try {
-    const results = await runBench(cli, children, dir);
-    await write(cli, results);
-    const allMet = printFigures(results);
-    log(`${cli.mode} run took ${(results.seconds / 60).toFixed(1)} min`);
-    return cli.strict && !allMet ? EXIT_TARGET_MISSED : EXIT_MEASURED;
+    const results = await measure(quick ? 'quick' : 'full', dir);
+    await write(results);
+    process.stdout.write(`${renderFigures(results)}\n`);
+    return 0;
   } catch (error) {
     log(`failed: ${(error as Error).stack ?? String(error)}`);
-    return EXIT_FAILED;
+    return 1;
   } finally {
-    await children.stopAll();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-const isEntry = process.argv[1] !== undefined && resolve(process.argv[1]) === resolve(REPO_ROOT, 'dist', 'bench', 'run.js');
-if (isEntry) {
-  const code = await main(process.argv.slice(2));
-  process.exit(code);
-}
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,5 @@
 /**
- * Statistics for benchmark samples: medians and ranges, percentiles, and the
- * ratios every comparison is stated in (both sides measured in the same run).
+ * Statistics for benchmark samples: medians, ranges and percentiles.
  */
 
 export interface Summary {
@@ -38,7 +37,3 @@ export function summarize(values: readonly number[]): Summary {
   return { n: s.length, median: percentile(s, 50), min: s[0]!, max: s[s.length - 1]! };
 }
 
-/** a / b, or undefined when b is zero (a ratio against nothing is not a figure). */
-export function ratio(a: number, b: number): number | undefined {
-  return b === 0 ? undefined : a / b;
-}

@@ -7,8 +7,9 @@
  * `operation`/`outcome` are fixed unions, `target` one of the configured
  * IRSA_PROBE_ASSUME_ROLES ARNs (any other is dropped).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CHECKS, isCheckName } from './checks/index.js';
+import { collectProcessMetrics } from './process-metrics.js';
 import { oneLine } from './redact.js';
 import { isReason, type CheckName, type CheckResult, type Reason, type Report, type StsOperation, type StsOutcome } from './types.js';
 
@@ -60,8 +61,6 @@ export const GENERIC_REASON: Readonly<Record<CheckName, Reason>> = Object.freeze
   Object.fromEntries(CHECKS.map((c) => [c.name, c.fallbackReason])) as Record<CheckName, Reason>,
 );
 
-/** prom-client default metrics that are gauges with a `_total` suffix. */
-export const LINT_FAILING_DEFAULTS: readonly string[] = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 const INFO_LABELS = ['mechanism', 'role_arn', 'region', 'sts_endpoint', 'namespace', 'service_account', 'version'] as const;
 
@@ -115,11 +114,7 @@ export class ProbeMetrics {
     this.lastSuccess.remove({});
     this.tokenExpiry.remove({});
     this.credentialsExpiry.remove({});
-    if (opts?.defaultMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
-      // Gauges named like counters fail `promtool check metrics`; each is the sum of its per-type gauge (nodejs_active_handles{type} …).
-      for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
-    }
+    if (opts?.defaultMetrics ?? true) collectProcessMetrics(this.registry);
   }
 
   setInfo(info: ProbeInfo): void {

@@ -16,6 +16,13 @@ export interface SchedulerOptions {
   readonly random?: () => number;
 }
 
+/**
+ * The heartbeat's longest period. /livez allows at least 5 s plus a cycle
+ * budget between beats, so 5 s keeps it live; every wake-up of an idle
+ * sidecar costs CPU (bench/RESULTS.md).
+ */
+export const HEARTBEAT_MAX_MS = 5000;
+
 /** The delay before the next cycle, from what the last one saw. */
 export function nextDelay(intervalMs: number, state: { everSucceeded: boolean; failuresBeforeFirstSuccess: number; consecutiveThrottles: number }, random: () => number): number {
   let base: number;
@@ -53,7 +60,7 @@ export class Scheduler {
   start(): void {
     if (this.loop !== undefined) return;
     this.options.onBeat(this.now());
-    const every = Math.min(this.options.intervalMs, 1000);
+    const every = Math.min(this.options.intervalMs, HEARTBEAT_MAX_MS);
     this.heartbeat = setInterval(() => this.beat(), every);
     this.heartbeat.unref();
     this.loop = this.run();

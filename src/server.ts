@@ -41,6 +41,8 @@ export const HEADERS_TIMEOUT_MS = 5_000;
 export const REQUEST_TIMEOUT_MS = 10_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 const CLOSE_GRACE_MS = 1_000;
+/** How often node:http enforces the two timeouts above (a timer that wakes the idle process). */
+const CONNECTIONS_CHECK_MS = 2_000;
 
 export const ENDPOINTS: Readonly<Record<string, string>> = Object.freeze({
   '/readyz': 'readiness: 200 ok when the pod can act as its IAM role, 503 with the failing checks (?verbose lists every check)',
@@ -72,19 +74,14 @@ function splitUrl(url: string): [path: string, query: string] {
   return q < 0 ? [url, ''] : [url.slice(0, q), url.slice(q + 1)];
 }
 
-/** Works on plain node:http objects, so listen() can serve it without express. */
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
-interface HotPaths {
-  readonly readyz: Handler;
-  readonly livez: Handler;
-}
+type Handler = (req: Request, res: Response) => void;
 
-function probeHandlers(deps: ServerDeps): HotPaths {
+function probeHandlers(deps: ServerDeps): { readonly readyz: Handler; readonly livez: Handler } {
   const now = deps.now ?? Date.now;
   return {
     readyz: (req, res) => {
       const readiness = deps.health.readiness(now());
-      text(res, readiness.ready ? 200 : 503, renderReadyz(readiness, isVerbose(splitUrl(req.url ?? '/')[1])));
+      text(res, readiness.ready ? 200 : 503, renderReadyz(readiness, isVerbose(splitUrl(req.originalUrl)[1])));
     },
     livez: (_req, res) => {
       const live = deps.health.live(now());
@@ -93,28 +90,15 @@ function probeHandlers(deps: ServerDeps): HotPaths {
   };
 }
 
-/**
- * First middleware: common headers, 414, 405, and the kubelet's hot paths
- * (/readyz, /livez) answered without walking the router (the bench drives
- * /readyz at 2,000 req/s). Other spellings (`/readyz/`) still reach the routes.
- */
-function setCommonHeaders(res: http.ServerResponse): void {
+/** First middleware: common headers, 414 for long URLs, 405 for methods other than GET and HEAD. */
+function front(req: Request, res: Response, next: NextFunction): void {
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
-}
-
-function front(hot: HotPaths) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    setCommonHeaders(res);
-    const url = req.originalUrl;
-    if (url.length > MAX_URL_LENGTH) return text(res, 414, 'uri too long\n');
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return text(res, 405, `method ${req.method} not allowed: use GET or HEAD\n`, { Allow: ALLOW });
-    }
-    const handler = pick(hot, splitUrl(url)[0]);
-    if (handler !== undefined) return handler(req, res);
-    next();
-  };
+  if (req.originalUrl.length > MAX_URL_LENGTH) return text(res, 414, 'uri too long\n');
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    return text(res, 405, `method ${req.method} not allowed: use GET or HEAD\n`, { Allow: ALLOW });
+  }
+  next();
 }
 
 function errorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
@@ -128,48 +112,15 @@ function errorHandler(err: unknown, _req: Request, res: Response, next: NextFunc
   text(res, 500, 'internal error\n');
 }
 
-/** Apps made by createApp → the same hot paths, served by listen() ahead of express. */
-const HOT_PATHS = new WeakMap<Express, HotPaths>();
-
-/**
- * The request listener listen() installs: a GET/HEAD of exactly /readyz or
- * /livez (short URL) is answered straight from node:http, with the same
- * handler and headers as the express route; everything else goes to express.
- */
-function withHotPaths(app: Express): http.RequestListener {
-  const hot = HOT_PATHS.get(app);
-  if (hot === undefined) return app;
-  return (req, res) => {
-    const url = req.url ?? '/';
-    const handler = (req.method === 'GET' || req.method === 'HEAD') && url.length <= MAX_URL_LENGTH ? pick(hot, splitUrl(url)[0]) : undefined;
-    if (handler === undefined) {
-      app(req, res);
-      return;
-    }
-    try {
-      setCommonHeaders(res);
-      handler(req, res);
-    } catch {
-      if (!res.headersSent) text(res, 500, 'internal error\n');
-      else res.destroy();
-    }
-  };
-}
-
-function pick(hot: HotPaths, path: string): Handler | undefined {
-  return path === '/readyz' ? hot.readyz : path === '/livez' ? hot.livez : undefined;
-}
-
 export function createApp(deps: ServerDeps): Express {
   const now = deps.now ?? Date.now;
-  const hot = probeHandlers(deps);
+  const handlers = probeHandlers(deps);
   const app = express();
-  HOT_PATHS.set(app, hot);
   app.disable('x-powered-by');
   app.disable('etag');
-  app.use(front(hot));
-  app.get('/readyz', hot.readyz);
-  app.get('/livez', hot.livez);
+  app.use(front);
+  app.get('/readyz', handlers.readyz);
+  app.get('/livez', handlers.livez);
   app.get('/metrics', async (_req, res) => {
     // Staleness is judged at read time: keep irsa_probe_ready in step with /readyz.
     deps.metrics.setReady(deps.health.readiness(now()).ready);
@@ -211,8 +162,8 @@ function urlHost(host: string): string {
 /** Starts an HTTP server for `app` with the hardening limits; port 0 picks a free port. */
 export function listen(app: Express, host: string, port: number): Promise<Listening> {
   const server = http.createServer(
-    { maxHeaderSize: MAX_HEADER_SIZE, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
-    withHotPaths(app),
+    { maxHeaderSize: MAX_HEADER_SIZE, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: CONNECTIONS_CHECK_MS },
+    app,
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   return new Promise((resolve, reject) => {

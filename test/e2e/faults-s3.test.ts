@@ -12,6 +12,7 @@ import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts
 import { startWorld, type World } from '../../sandbox/world.js';
 import { ServeProcess } from '../helpers/process.js';
 import { assertSurvived, FAST, measureFault, Observer, probeArgs, recoveryBound, Results, sleep, summarise } from './faults-harness.js';
+import { sampleValue } from '../helpers/prom.js';
 
 const TIMING = FAST;
 const PREFIX = 'irsa-probe/';
@@ -95,7 +96,7 @@ describe('S3 faults against a running probe', () => {
     assert.equal(m.overlaps, 0);
     assert.equal(m.livezNon200, 0);
     const metrics = (await serve.get('/metrics')).body;
-    const counted = Number(/irsa_check_failures_total\{check="s3",reason="s3_error"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    const counted = sampleValue(metrics, 'irsa_check_failures_total', { check: 's3', reason: 's3_error' }) ?? 0;
     assert.ok(counted >= m.failedCycles, `irsa_check_failures_total{check="s3",reason="s3_error"} is ${counted}, ${m.failedCycles} failed cycles were seen`);
     assert.ok(m.recoverMs! <= recoveryBound(TIMING), `recovery took ${m.recoverMs} ms`);
     assert.ok(m.failuresAtFlip === null || m.failuresAtFlip >= TIMING.failureThreshold, `readiness turned after ${m.failuresAtFlip} consecutive failed cycles (threshold ${TIMING.failureThreshold}); cause: ${m.flipCause}`);

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { startWorld, type World } from '../../sandbox/world.js';
 import { ServeProcess } from '../helpers/process.js';
 import { assertSurvived, FAST, HttpTap, JITTER, measureFault, Observer, probeArgs, recoveryBound, Results, SLACK_MS, sleep, summarise, type Timing } from './faults-harness.js';
+import { sampleValue } from '../helpers/prom.js';
 
 const TIMING: Timing = FAST;
 const results = new Results('faults-sts');
@@ -94,7 +95,7 @@ describe('STS faults against a running probe', () => {
   });
 
   test('a steady healthy probe makes one STS call per cycle (AssumeRoleWithWebIdentity only: the identity is unchanged)', async () => {
-    const cyclesTotal = async () => Number(/^irsa_probe_cycles_total (\d+)/m.exec((await serve.get('/metrics')).body)?.[1] ?? Number.NaN);
+    const cyclesTotal = async () => sampleValue((await serve.get('/metrics')).body, 'irsa_probe_cycles_total') ?? Number.NaN;
     await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
     await sleep(TIMING.intervalMs * 3);
     const [c0, t0] = [await cyclesTotal(), Date.now()];

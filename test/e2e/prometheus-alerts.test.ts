@@ -14,8 +14,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { startWorld, type World } from '../../sandbox/world.js';
 import { ROOT, loadRules, tempDir, writeRules, type RuleFile } from '../unit/k8s-support.js';
+import { MAIN } from '../helpers/process.js';
 
-const PROBE_MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const STARTUP_DEADLINE_MS = 60_000;
 const ALERT_DEADLINE_MS = 90_000;
 /** `for:` in the test copy of the rules: long enough to see `pending` first. */
@@ -127,7 +127,7 @@ describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_0
     if (!probeEnv.AWS_EC2_METADATA_SERVICE_ENDPOINT) probeEnv.AWS_EC2_METADATA_DISABLED = 'true';
     probe = start(
       process.execPath,
-      [PROBE_MAIN, 'serve', '--host', '127.0.0.1', '--port', String(probePort), '--interval', '200ms', '--log-level', 'warn'],
+      [MAIN, 'serve', '--host', '127.0.0.1', '--port', String(probePort), '--interval', '200ms', '--log-level', 'warn'],
       probeEnv,
     );
 

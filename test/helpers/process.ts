@@ -1,13 +1,39 @@
-/** Starting the compiled irsa-probe as a real process, for end-to-end tests. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/** Starting irsa-probe as a real process, as it ships (the bundle), for end-to-end tests and the bench. */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { imageNodeOptions } from './image.js';
 
-export const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** What package.json `bin`, `npm start` and the image run (scripts/bundle.mjs, part of `npm run build`). */
+export const MAIN = join(ROOT, 'dist', 'bundle', 'main.js');
 
-/** Only what the probe should see: PATH and HOME, plus the given variables (no AWS settings leak in from the machine). */
+function newestMtime(dir: string): number {
+  return Math.max(0, ...readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => statSync(join(e.parentPath, e.name)).mtimeMs));
+}
+
+/** Re-bundles when the bundle is missing or older than src/ (a build with tsc alone leaves it behind). */
+function ensureBundle(): void {
+  let built = 0;
+  try {
+    built = statSync(MAIN).mtimeMs;
+  } catch {
+    // missing: built below
+  }
+  if (built < Math.max(newestMtime(join(ROOT, 'src')), statSync(join(ROOT, 'package-lock.json')).mtimeMs)) {
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs')], { stdio: 'inherit' });
+  }
+}
+ensureBundle();
+
+/**
+ * Only what the probe should see: PATH, HOME and the image's NODE_OPTIONS, plus
+ * the given variables (no AWS settings leak in from the machine).
+ */
 export function cleanEnv(extra: Record<string, string>): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', ...extra };
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', NODE_OPTIONS: imageNodeOptions(), AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', ...extra };
 }
 
 export interface RunResult {
@@ -28,6 +54,12 @@ export async function runCli(args: string[], env: Record<string, string>, timeou
   return { code, stdout, stderr };
 }
 
+/** Which Node.js binary runs which build (defaults: this process's Node.js, the bundle). */
+export interface Runner {
+  readonly node?: string;
+  readonly main?: string;
+}
+
 export class ServeProcess {
   stdout = '';
   stderr = '';
@@ -35,8 +67,8 @@ export class ServeProcess {
   private constructor(readonly child: ChildProcess) {}
 
   /** Starts `serve` on an ephemeral port and resolves once it logs where it listens. */
-  static async start(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
-    const child = spawn(process.execPath, [MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  static async start(env: Record<string, string>, args: string[] = [], runner: Runner = {}): Promise<ServeProcess> {
+    const child = spawn(runner.node ?? process.execPath, [runner.main ?? MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     const p = new ServeProcess(child);
     child.stderr!.on('data', (d: Buffer) => (p.stderr += d.toString()));
     try {
@@ -70,13 +102,13 @@ export class ServeProcess {
   }
 
   /** Polls until the predicate holds on GET path, or fails after the deadline. */
-  async waitFor(path: string, predicate: (r: { status: number; body: string }) => boolean, deadlineMs = 20_000): Promise<{ status: number; body: string }> {
+  async waitFor(path: string, predicate: (r: { status: number; body: string }) => boolean, deadlineMs = 20_000, everyMs = 50): Promise<{ status: number; body: string }> {
     const end = Date.now() + deadlineMs;
     let last = { status: 0, body: '' };
     while (Date.now() < end) {
       last = await this.get(path);
       if (predicate(last)) return last;
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, everyMs));
     }
     throw new Error(`timed out waiting on ${path}; last: ${last.status} ${last.body.slice(0, 500)}`);
   }

@@ -1,96 +1,94 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { PARAMS } from '../../bench/context.js';
-import type { LoadRun } from '../../bench/exp-load.js';
-import { stsModel, naiveModel, DEFAULTS } from '../../bench/exp-sts-rate.js';
-import { figures } from '../../bench/figures.js';
-import { renderMarkdown } from '../../bench/report-md.js';
-import { MiB, type Results } from '../../bench/results.js';
+import { BEGIN, END, figures, GOALS, MiB, renderFigures, spliceFigures, type Results } from '../../bench/figures.js';
+import type { MemoryRun } from '../../bench/memory.js';
+import { imageNodeMajor } from '../../bench/runtime.js';
 import { summarize } from '../../bench/stats.js';
+import { imageNodeOptions } from '../helpers/image.js';
 
-const one = (v: number) => summarize([v]);
+const run = (over: Partial<MemoryRun> = {}): MemoryRun => ({
+  label: 'bundle', nodeVersion: 'v24.22.3', nodeOptions: '--jitless', cycles: 5_000, rssAtFromBytes: 70 * MiB, rssEndBytes: 70.5 * MiB, floorEndBytes: 60 * MiB,
+  peakRssBytes: 75 * MiB, cpuMsPerCycle: 6, heapUsedBytes: 12 * MiB, heapTotalBytes: 20 * MiB, seconds: 530, ...over,
+});
 
-function run(path: string, p99Ms: number, extra: Partial<LoadRun> = {}): LoadRun {
-  return { url: `http://127.0.0.1:1${path}`, connections: 1, targetRate: path === '/metrics' ? 50 : 2000, achievedRate: 2000, responses: 1000, non2xx: 0, errors: 0, p50Ms: p99Ms / 4, p99Ms, maxMs: p99Ms * 2, autocannonP99Ms: Math.ceil(p99Ms), serverCpuMsPerRequest: 0.1, ...extra };
-}
+const results = (over: Partial<Results> = {}): Results => ({
+  mode: 'full', startedAt: '2026-11-30T16:50:00.000Z', seconds: 560, loadAverage: { start: '0.5 / 0.5 / 0.5', end: '1 / 1 / 1' }, machine: 'AMD EPYC, 2 cores', revision: 'abc1234',
+  node: 'v24.22.3', nodeOptions: '--jitless', awsCli: 'aws-cli/2.9.19', memory: run(), levers: [run({ label: 'defaults', nodeOptions: '', rssEndBytes: 110 * MiB })],
+  startup: summarize([250, 280, 310]), idle: { windowSeconds: 240, cpuMsPerMinute: 20, floorCpuMsPerMinute: 1, readyzP50Ms: 0.8, readyzP99Ms: 2, readyzRequests: 100 },
+  oneShot: { awsCpuMs: summarize([1000, 1100]), checkCpuMs: summarize([250, 260]), awsMaxRssBytes: summarize([65 * MiB]), checkMaxRssBytes: summarize([60 * MiB]) },
+  appLayer: { bundleBytes: 3 * MiB, unbundledBytes: 19 * MiB }, ...over,
+});
 
-/** A run where every target is met; cases override one part. */
-function results(over: { serveCpu?: number; checkCpu?: number; checkRss?: number; rssEnd?: number; rssFrom?: number; readyMs?: number; readyz?: LoadRun; metrics?: LoadRun; extraSts?: number; appLayer?: number | 'missing' } = {}): Results {
-  const side = (command: string, cpu: number, rss: number) => ({ command, cpuSeconds: one(cpu), maxRssBytes: one(rss), wallMs: one(1000), stsCalls: one(1), assumesPerRun: one(0) });
-  const readyz = over.readyz ?? run('/readyz', 0.8);
-  const metrics = over.metrics ?? run('/metrics', 5);
-  const livez = run('/livez', 0.9);
-  const model = stsModel(DEFAULTS);
-  return {
-    mode: 'full',
-    params: PARAMS.full,
-    machine: { cpuModel: 'cpu', cores: 2, memoryBytes: 8 * 2 ** 30, kernel: 'Linux', os: 'Debian', node: 'v20', probeVersion: '0.1.0', revision: 'abc' },
-    awsCli: 'aws-cli/2.9.19',
-    gnuTime: 'GNU time 1.9',
-    startedAt: '2026-01-01T00:00:00Z',
-    seconds: 60,
-    loadAverageStart: '1 / 1 / 1',
-    loadAverageEnd: '1 / 1 / 1',
-    oneShot: { aws: side('aws sts get-caller-identity', 1.2, 65 * MiB), check: side('check', over.checkCpu ?? 0.3, over.checkRss ?? 60 * MiB), nodeEmpty: side("node -e ''", 0.04, 37 * MiB) },
-    steady: { nodeOptions: '', cycles: 5000, windowCycles: 4980, cyclesPerSecond: 9, cpuSecondsPerCycle: over.serveCpu ?? 0.008, earlyCpuSecondsPerCycle: 0.009, getCallerIdentityPerCycle: 1, assumesInWindow: 0, memoryFromCycle: 500, rssFromBytes: over.rssFrom ?? 55 * MiB, rssEndBytes: over.rssEnd ?? 56 * MiB, rssEnd: one(over.rssEnd ?? 56 * MiB), rssAfterFrom: summarize([54 * MiB, 58 * MiB]), peakRssBytes: 57 * MiB, heapUsedBytes: 20 * MiB, heapTotalBytes: 30 * MiB, externalBytes: 1, seconds: 500 },
-    floor: { nodeOptions: '', rss: one(48 * MiB) },
-    variants: [],
-    startup: { readyMs: one(over.readyMs ?? 400), listeningMs: one(300), nodeEmptyMs: one(50) },
-    load: { runs: [livez, readyz, metrics], livez, readyz, metrics, idleCpuPerSecond: 0.002, idle: [], idleSeconds: 60, stsCalls: 1 + (over.extraSts ?? 0), scheduledCycles: 1, extraStsCalls: over.extraSts ?? 0, loadCpuSeconds: 1, defaultMetricsOnly: run('/metrics', 4) },
-    stsRate: { scale: 120, wallSeconds: 240, scaledHours: 8, cycles: 470, getCallerIdentity: 478, assumeRoleWithWebIdentity: 17, reassumeEveryMinutes: 55.5, projected: model, model, modelWithoutIdentityChecks: model, naive: naiveModel(60) },
-    image: over.appLayer === 'missing' ? { available: false, why: 'no file' } : { available: true, figures: { image: 'i', base: 'b', nodeVersion: 'v24', imageBytes: 2e8, baseBytes: 1.8e8, appLayerBytes: over.appLayer ?? 19e6, writtenAt: 'then' } },
-    modules: [],
-    leak: { grew: [{ group: 'object:Foo', count: 3, bytes: 96 }], points: [{ cycle: 500, liveHeapBytes: 15 * MiB, heapObjects: 1, rssBytes: 1 }, { cycle: 2500, liveHeapBytes: 15 * MiB + 2048, heapObjects: 1, rssBytes: 1 }], bytesPer1000Cycles: 1024 },
-  };
-}
+const verdicts = (r: Results): Array<boolean | undefined> => figures(r).map((f) => f.met);
 
-const verdictOf = (r: Results, id: string) => figures(r).find((f) => f.id === id)!;
-
-describe('bench figures against their targets', () => {
-  it('a run meeting every target misses none', () => {
-    const missed = figures(results()).filter((f) => f.met === false);
-    assert.deepEqual(missed.map((f) => f.id), []);
+describe('bench goals', () => {
+  it('meets every goal when each figure is within it', () => {
+    assert.deepEqual(verdicts(results()).slice(0, 6), [true, true, true, true, true, true]);
   });
 
-  const cases: Array<{ name: string; over: Parameters<typeof results>[0]; id: string; miss: RegExp }> = [
-    { name: 'serve cycle CPU only 80× below the exec probe', over: { serveCpu: 0.015 }, id: 'exec-cpu', miss: /1\.25× short \(80× instead of 100×\)/ },
-    { name: 'check CPU at 0.5× the CLI', over: { checkCpu: 0.6 }, id: 'check-cpu', miss: /1\.67× over/ },
-    { name: 'check peak memory above the CLI', over: { checkRss: 70 * MiB }, id: 'check-memory', miss: /5\.0 MiB over/ },
-    { name: 'serve RSS 61 MiB', over: { rssEnd: 61 * MiB }, id: 'serve-rss', miss: /1\.0 MiB over/ },
-    { name: 'RSS growth of 3 MiB', over: { rssFrom: 53 * MiB }, id: 'serve-growth', miss: /1\.0 MiB over/ },
-    { name: 'start to ready of 600 ms', over: { readyMs: 600 }, id: 'start-to-ready', miss: /100 ms over/ },
-    { name: '/readyz p99 of 2.5 ms', over: { readyz: run('/readyz', 2.5) }, id: 'readyz-load', miss: /0\.500 ms over/ },
-    { name: '/readyz answering errors even when fast', over: { readyz: run('/readyz', 0.5, { non2xx: 3 }) }, id: 'readyz-load', miss: /3 non-2xx/ },
-    { name: 'one STS call caused by probe traffic', over: { extraSts: 1 }, id: 'extra-sts', miss: /1 extra calls/ },
-    { name: '/metrics p99 of 12 ms', over: { metrics: run('/metrics', 12) }, id: 'metrics-load', miss: /2\.00 ms over/ },
-    { name: 'an app layer of 21 MB', over: { appLayer: 21e6 }, id: 'app-layer', miss: /1\.00 MB over/ },
-  ];
-  for (const c of cases) {
-    it(`misses ${c.id} for ${c.name}, saying by how much`, () => {
-      const f = verdictOf(results(c.over), c.id);
-      assert.equal(f.met, false);
-      assert.match(f.miss ?? '', c.miss);
-    });
-  }
-
-  it('states the STS rate and the CPU at the defaults without a verdict', () => {
-    assert.equal(verdictOf(results(), 'sts-per-hour').met, undefined);
-    assert.equal(verdictOf(results(), 'exec-cpu-defaults').met, undefined);
+  it('judges RSS against the bare server measured in the same run, not as an absolute', () => {
+    const over = results({ memory: run({ rssEndBytes: 76 * MiB, rssAtFromBytes: 76 * MiB, floorEndBytes: 60 * MiB }) });
+    assert.equal(figures(over)[0]!.met, false, '16 MiB above the floor is over the 15 MiB goal');
+    const within = results({ memory: run({ rssEndBytes: 90 * MiB, rssAtFromBytes: 90 * MiB, floorEndBytes: 76 * MiB }) });
+    assert.equal(figures(within)[0]!.met, true, '14 MiB above a higher floor is within it');
   });
 
-  it('reports the image as not available, not as met, without the container figures', () => {
-    const f = verdictOf(results({ appLayer: 'missing' }), 'app-layer');
-    assert.equal(f.met, undefined);
-    assert.match(f.measured, /not available/);
+  it('misses each goal by its own figure', () => {
+    const cases: Array<[Partial<Results>, number]> = [
+      [{ memory: run({ rssAtFromBytes: 69 * MiB, rssEndBytes: 70.5 * MiB }) }, 1],
+      [{ startup: summarize([290, 310, 320]) }, 2],
+      [{ idle: { ...results().idle, cpuMsPerMinute: GOALS.cpuMsPerMinute + 1 } }, 3],
+      [{ oneShot: { ...results().oneShot, checkCpuMs: summarize([400]) } }, 4],
+      [{ appLayer: { bundleBytes: 20 * MiB, unbundledBytes: 19 * MiB } }, 5],
+    ];
+    for (const [over, index] of cases) {
+      const v = verdicts(results(over));
+      assert.equal(v[index], false, `figure ${index}`);
+      assert.equal(v.filter((x) => x === false).length, 1, `only figure ${index} missed: ${JSON.stringify(v)}`);
+    }
   });
 
-  it('renders RESULTS.md with every figure, the misses and the fleet arithmetic', () => {
-    const md = renderMarkdown(results({ rssEnd: 101 * MiB }));
-    for (const f of figures(results({ rssEnd: 101 * MiB }))) assert.ok(md.includes(f.title), `missing ${f.title}`);
-    assert.match(md, /## Missed targets/);
-    assert.match(md, /\*\*missed\*\*: 41\.0 MiB over/);
-    assert.match(md, /\| 1,000 pods \| 10,000 pods \|/);
-    assert.match(md, /`object:Foo` \| \+3 \| \+0\.1 KiB/);
-    assert.doesNotMatch(md, /undefined|NaN/);
+  it('says when the memory figures come from fewer cycles than the goal is stated at', () => {
+    const f = figures(results({ mode: 'quick', memory: run({ cycles: 1_000 }) }));
+    assert.match(f[0]!.figure, /1000 cycles, not 5000: quick figure/);
+  });
+
+  it('renders one table row per figure and one per lever, with the runtime stated', () => {
+    const md = renderFigures(results());
+    assert.match(md, /Node\.js v24\.22\.3/);
+    assert.match(md, /`NODE_OPTIONS=--jitless`/);
+    assert.equal(md.split('\n').filter((l) => /\| (met|\*\*missed\*\*|stated) \|$/.test(l)).length, figures(results()).length);
+    assert.match(md, /^\| defaults \| v24\.22\.3 \| `\(none\)` \| 5000 \| 110\.0 MiB \| 60\.0 MiB \| \*\*50\.0 MiB\*\* \| 6\.0 ms \|$/m);
+  });
+});
+
+describe('bench RESULTS.md', () => {
+  it('replaces only the block between the markers, keeping the prose around it', () => {
+    const before = `# title\nprose\n${BEGIN}\nold table\n${END}\nmore prose\n`;
+    assert.equal(spliceFigures(before, 'new table'), `# title\nprose\n${BEGIN}\nnew table\n${END}\nmore prose\n`);
+    assert.throws(() => spliceFigures('no markers', 'x'), /lacks the markers/);
+  });
+
+  it('the committed RESULTS.md has the markers', () => {
+    const md = readFileSync(new URL('../../../bench/RESULTS.md', import.meta.url), 'utf8');
+    assert.doesNotThrow(() => spliceFigures(md, 'x'));
+  });
+});
+
+describe('bench runtime is the image’s', () => {
+  const dockerfile = readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8');
+
+  it("reads the Node.js major of the Dockerfile's default base", () => {
+    assert.equal(imageNodeMajor(dockerfile), Number(/^ARG NODE_BASE=node:(\d+)/m.exec(dockerfile)![1]));
+    assert.equal(imageNodeMajor('ARG NODE_BASE=node:26-bookworm-slim\n'), 26);
+    assert.throws(() => imageNodeMajor('FROM scratch\n'), /no `ARG NODE_BASE=node:<major>/);
+  });
+
+  it("runs every process with the Dockerfile's NODE_OPTIONS, exactly", () => {
+    const line = /^ENV NODE_OPTIONS=(.*)$/m.exec(dockerfile);
+    assert.ok(line, 'the Dockerfile sets no NODE_OPTIONS');
+    assert.equal(imageNodeOptions(), line[1]!.replace(/^"(.*)"$/, '$1'));
+    assert.match(imageNodeOptions(), /^--\S+( --\S+)*$/);
   });
 });

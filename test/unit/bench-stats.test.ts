@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { eventGaps, naiveModel, stsModel, DEFAULTS } from '../../bench/exp-sts-rate.js';
-import { median, percentile, ratio, summarize } from '../../bench/stats.js';
+import { median, percentile, summarize } from '../../bench/stats.js';
 
 describe('bench statistics', () => {
   const cases: Array<{ name: string; values: number[]; p: number; expected: number }> = [
@@ -35,33 +34,4 @@ describe('bench statistics', () => {
     { name: 'a negative percentile', run: () => percentile([1, 2], -1) },
   ];
   for (const b of bad) it(`rejects ${b.name}`, () => assert.throws(b.run, RangeError));
-
-  it('a ratio against zero is no figure', () => {
-    assert.equal(ratio(5, 0), undefined);
-    assert.equal(ratio(6, 3), 2);
-  });
-});
-
-describe('bench STS-per-hour model', () => {
-  it('at the defaults: one AssumeRoleWithWebIdentity a cycle, GetCallerIdentity every identity interval, plus the chain hourly renewal: about 66 calls', () => {
-    const m = stsModel(DEFAULTS);
-    const chain = 3300 + 30; // the chain renews 5 min before expiry, seen half an interval late on average
-    assert.ok(Math.abs(m.assumeRoleWithWebIdentity - (60 + 3600 / chain)) < 1e-9);
-    assert.ok(Math.abs(m.getCallerIdentity - (3600 / 930 + 3600 / chain)) < 1e-9);
-    assert.ok(m.total > 65.5 && m.total < 66.5, `total ${m.total}`);
-  });
-
-  it('leaving out the identity interval leaves the chain\'s verification only', () => {
-    const m = stsModel(DEFAULTS, false);
-    assert.ok(Math.abs(m.getCallerIdentity - 3600 / 3330) < 1e-9);
-  });
-
-  it('the naive design assumes and verifies on every check', () => {
-    assert.deepEqual(naiveModel(60), { getCallerIdentity: 60, assumeRoleWithWebIdentity: 60, total: 120 });
-  });
-
-  it('merges re-assumptions closer than the window into one event before taking gaps', () => {
-    assert.deepEqual(eventGaps([0, 300, 28_000, 28_400, 56_000], 5000), [28_000, 28_000]);
-    assert.deepEqual(eventGaps([1000], 5000), []);
-  });
 });

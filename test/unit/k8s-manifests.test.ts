@@ -40,6 +40,24 @@ const WORKLOADS = [
 ] as const;
 
 const IMAGE_USER = 65532;
+const MiB = 1024 * 1024;
+
+/** `96Mi` → 96; anything else fails (the manifests state memory in Mi). */
+function mebibytes(quantity: unknown): number {
+  const m = /^(\d+)Mi$/.exec(String(quantity));
+  assert.ok(m, `memory quantity ${String(quantity)} is not in Mi`);
+  return Number(m[1]);
+}
+
+/** The bench's memory runs with the image's flags (bench/figures.json, full run): the shipped one and its S3-on lever. */
+async function shippedRuns(): Promise<Array<{ rssEndBytes: number; peakRssBytes: number }>> {
+  type Run = { label: string; nodeOptions: string; rssEndBytes: number; peakRssBytes: number };
+  const figures = JSON.parse(await readFile(path.join(ROOT, 'bench', 'figures.json'), 'utf8')) as { mode: string; nodeOptions: string; memory: Run; levers: Run[] };
+  assert.equal(figures.mode, 'full');
+  const runs = [figures.memory, ...figures.levers].filter((x) => x.nodeOptions === figures.nodeOptions && !x.label.includes('Node.js 20'));
+  assert.ok(runs.some((x) => x.label.includes('S3')), 'bench/figures.json has no run with the S3 check on');
+  return runs;
+}
 const SIDECAR = 'irsa-probe';
 const PORT_NAME = 'irsa-probe';
 
@@ -181,6 +199,15 @@ describe('irsa-probe sidecar', () => {
         assert.ok(r?.limits?.memory, 'limits.memory must be set');
       });
 
+      it('sizes memory from the bench: the request covers the steady RSS, the limit half as much again over the peak', async () => {
+        const r = sidecar().resources;
+        const shipped = await shippedRuns();
+        const steady = Math.max(...shipped.map((x) => x.rssEndBytes));
+        const peak = Math.max(...shipped.map((x) => x.peakRssBytes));
+        assert.ok(mebibytes(r?.requests?.memory) * MiB >= steady, `request ${r?.requests?.memory} is under the measured steady RSS ${(steady / MiB).toFixed(1)} MiB`);
+        assert.ok(mebibytes(r?.limits?.memory) * MiB >= 1.5 * peak, `limit ${r?.limits?.memory} leaves less than 50% over the measured peak RSS ${(peak / MiB).toFixed(1)} MiB`);
+      });
+
       it('runs the serve command', () => {
         assert.deepEqual(sidecar().args, ['serve']);
       });
@@ -241,8 +268,19 @@ describe('image and manifests agree', () => {
     const runtime = text.slice(text.lastIndexOf('\nFROM '));
     assert.match(runtime, new RegExp(`^USER ${IMAGE_USER}:${IMAGE_USER}$`, 'm'));
     assert.match(runtime, new RegExp(`^EXPOSE ${DEFAULT_PORT}$`, 'm'));
-    assert.match(runtime, /^ENTRYPOINT \["node", "\/app\/dist\/src\/main\.js"\]$/m);
     assert.match(runtime, /^CMD \["serve"\]$/m);
+  });
+
+  it('the image runs what package.json `bin` and `npm start` name, and copies it from the build', async () => {
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
+    const shipped = pkg.bin['irsa-probe'];
+    assert.equal(shipped, 'dist/bundle/main.js');
+    assert.equal(pkg.scripts.start, `node ${shipped} serve`);
+    assert.match(pkg.scripts.build ?? '', /node scripts\/bundle\.mjs/);
+    const text = await dockerfile();
+    const runtime = text.slice(text.lastIndexOf('\nFROM '));
+    assert.ok(runtime.includes(`ENTRYPOINT ["node", "/app/${shipped}"]`), 'ENTRYPOINT does not run the bin');
+    assert.ok(runtime.includes('COPY --from=build --chown=0:0 /build/dist/bundle ./dist/bundle'), 'the bundle is not copied');
   });
 
   it('the default base is a public Node.js image of version 24 or newer', async () => {

@@ -117,11 +117,15 @@ describe('metric names and labels', () => {
     assert.doesNotMatch(await globalRegister.metrics(), /irsa_/);
   });
 
-  it('adds prom-client default process metrics unless disabled, with the registry content type', async () => {
+  it('adds prom-client process metrics unless disabled, with the registry content type', async () => {
     const withDefaults = new ProbeMetrics();
     const text = await withDefaults.render();
-    assert.match(text, /^process_cpu_user_seconds_total /m);
-    assert.match(text, /^nodejs_heap_size_used_bytes /m);
+    for (const name of ['process_cpu_user_seconds_total', 'process_cpu_seconds_total', 'process_start_time_seconds', 'process_resident_memory_bytes', 'process_open_fds', 'process_max_fds', 'nodejs_heap_size_used_bytes', 'nodejs_heap_size_total_bytes']) {
+      assert.match(text, new RegExp(`^${name} \\d`, 'm'), name);
+    }
+    assert.match(text, /^nodejs_version_info\{/m);
+    // Not the collectors that wake an idle process or work on every GC.
+    assert.doesNotMatch(text, /nodejs_eventloop_lag|nodejs_gc_duration_seconds|nodejs_heap_space_size|nodejs_active_handles/);
     assert.doesNotMatch(await metrics().render(), /process_cpu/);
     assert.match(withDefaults.contentType, /^text\/plain; version=0\.0\.4/);
   });

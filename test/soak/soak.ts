@@ -3,9 +3,9 @@
  * Soak: many fast probe cycles with faults switched on and off, measuring
  * what must not grow.
  *
- *   node --expose-gc dist/bench/soak.js [--cycles 20000] [--phase-cycles N] [--out DIR] [--json]
+ *   node --expose-gc dist/test/soak/soak.js [--cycles 20000] [--phase-cycles N] [--out DIR] [--json]
  *
- * The sandbox runs in a child process (this same file with --world-child), so
+ * The sandbox runs in its own process (test/helpers/sandbox-process.ts), so
  * its work does not count against the probe's event loop. The probe runs in
  * this process exactly as `serve` wires it (createServeState, Scheduler, the HTTP
  * server, a scraper hitting /readyz and /metrics), with a 1 ms scheduler
@@ -20,18 +20,18 @@
  * Exit 0 when every bound holds, 1 otherwise; the verdict and the numbers go
  * to <out>/soak-<cycles>.json (table rows) and soak-detail-<cycles>.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/log.js';
-import { createServeState } from '../src/serve-state.js';
-import { Scheduler } from '../src/scheduler.js';
-import { createApp, listen } from '../src/server.js';
-import type { Report } from '../src/types.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { createServeState } from '../../src/serve-state.js';
+import { Scheduler } from '../../src/scheduler.js';
+import { createApp, listen } from '../../src/server.js';
+import type { Report } from '../../src/types.js';
+import { startSandboxProcess } from '../helpers/sandbox-process.js';
 
 export const BOUNDS = {
   /** Heap after a full GC, end minus end of warm-up. */
@@ -88,31 +88,7 @@ interface PhaseResult {
 }
 
 // ---------------------------------------------------------------------------
-// the sandbox child
-
-async function worldChild(): Promise<void> {
-  const { startWorld } = await import('../sandbox/world.js');
-  const world = await startWorld();
-  process.stdout.write(`${JSON.stringify({ env: world.env, adminUrl: world.adminUrl })}\n`);
-  const stop = async (): Promise<void> => {
-    await world.stop();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop());
-  process.stdin.on('end', () => void stop());
-  process.stdin.resume();
-}
-
-async function startWorldChild(): Promise<{ child: ChildProcess; env: Record<string, string>; admin: string }> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--world-child'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the sandbox child exited with ${code}`)));
-  });
-  const { env, adminUrl } = JSON.parse(line) as { env: Record<string, string>; adminUrl: string };
-  return { child, env, admin: adminUrl };
-}
+// the sandbox
 
 async function admin(base: string, path: string, body?: unknown): Promise<void> {
   const res = await fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body ?? {}), headers: { 'content-type': 'application/json' } });
@@ -168,7 +144,8 @@ export interface SoakResult {
 }
 
 export async function soak(opts: SoakOptions): Promise<SoakResult> {
-  const world = await startWorldChild();
+  const worldDir = mkdtempSync(join(tmpdir(), 'irsa-soak-'));
+  const world = await startSandboxProcess(worldDir);
   Object.assign(process.env, world.env); // the SDK's default chain reads process.env
   const { config } = loadConfig(['serve', '--host', '127.0.0.1', '--port', '0', '--interval', '100ms', '--timeout', PROBE_TIMEOUT], process.env);
   let logLines = 0;
@@ -228,10 +205,10 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
     for (let i = 0; cycles < opts.cycles; i++) {
       const fault = i % 2 === 1 ? FAULT_PHASES[Math.floor(i / 2) % FAULT_PHASES.length]! : undefined;
       if (fault) {
-        await admin(world.admin, '/faults', fault.faults);
-        if (fault.rotate) await admin(world.admin, '/rotate');
+        await admin(world.adminUrl, '/faults', fault.faults);
+        if (fault.rotate) await admin(world.adminUrl, '/rotate');
       } else {
-        await admin(world.admin, '/faults/reset');
+        await admin(world.adminUrl, '/faults/reset');
       }
       phaseReports = [];
       const t = Date.now();
@@ -254,7 +231,7 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
   eld.disable();
   const elapsedMs = Date.now() - started;
   await scheduler.stop();
-  await admin(world.admin, '/faults/reset');
+  await admin(world.adminUrl, '/faults/reset');
   clearInterval(readyzTimer);
   clearInterval(metricsTimer);
   clearInterval(sampler);
@@ -264,8 +241,8 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
   const endHeap = process.memoryUsage().heapUsed;
   const endResources = countBy(process.getActiveResourcesInfo());
   await listening.close();
-  world.child.stdin!.end();
-  await new Promise((r) => world.child.once('exit', r));
+  await world.stop();
+  rmSync(worldDir, { recursive: true, force: true });
 
   const w = warm ?? samples[0] ?? end;
   const after = samples.filter((x) => x.t >= w.t);
@@ -330,7 +307,7 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
 function parseArgs(argv: readonly string[]): SoakOptions & { json: boolean } {
   let cycles = 20_000;
   let phaseCycles: number | undefined;
-  let outDir = fileURLToPath(new URL('../../.tmp/reliability/', import.meta.url));
+  let outDir = fileURLToPath(new URL('../../../.tmp/reliability/', import.meta.url));
   let json = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -349,21 +326,18 @@ function parseArgs(argv: readonly string[]): SoakOptions & { json: boolean } {
   return { cycles, phaseCycles: phaseCycles ?? Math.max(40, Math.floor(cycles / 40)), outDir, json };
 }
 
-const isEntry = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+// Not when `node --test` loads this file as one of its own (it sets NODE_TEST_CONTEXT in the child).
+const isEntry = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url) && process.env.NODE_TEST_CONTEXT === undefined;
 if (isEntry) {
-  if (process.argv[2] === '--world-child') {
-    await worldChild();
-  } else {
-    let opts: ReturnType<typeof parseArgs>;
-    try {
-      opts = parseArgs(process.argv.slice(2));
-    } catch (error) {
-      process.stderr.write(`soak: ${(error as Error).message}\n`);
-      process.exit(2);
-    }
-    if (typeof (globalThis as { gc?: unknown }).gc !== 'function') process.stderr.write('soak: run with node --expose-gc for heap-after-GC figures\n');
-    const result = await soak(opts);
-    process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `${result.ok ? 'PASS' : 'FAIL'} ${JSON.stringify(result.summary, null, 2)}\n${result.problems.join('\n')}\n`);
-    process.exit(result.ok ? 0 : 1);
+  let opts: ReturnType<typeof parseArgs>;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`soak: ${(error as Error).message}\n`);
+    process.exit(2);
   }
+  if (typeof (globalThis as { gc?: unknown }).gc !== 'function') process.stderr.write('soak: run with node --expose-gc for heap-after-GC figures\n');
+  const result = await soak(opts);
+  process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `${result.ok ? 'PASS' : 'FAIL'} ${JSON.stringify(result.summary, null, 2)}\n${result.problems.join('\n')}\n`);
+  process.exit(result.ok ? 0 : 1);
 }
