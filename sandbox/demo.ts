@@ -21,7 +21,8 @@ import { JITTER, MAX_THROTTLE_FACTOR } from '../src/timings.js';
 import { isScenario, SCENARIOS } from './scenarios.js';
 import { startWorld, type World } from './world.js';
 
-const PROBE_MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+/** The probe as it ships: the bundle that `npm run build` writes next to the compiled sandbox. */
+const PROBE_MAIN = fileURLToPath(new URL('../bundle/main.js', import.meta.url));
 
 interface DemoOptions {
   readonly port: string;

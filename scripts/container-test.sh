@@ -77,9 +77,9 @@ if [ "$(du -sm "$IRSA_PROBE_PODMAN_ROOT/storage" 2>/dev/null | cut -f1)" -gt 400
   log "pruning dangling images (storage over 4 GB)"
   podman image prune -f >/dev/null 2>&1 || true
 fi
-if [ ! -f dist/sandbox/main.js ] || [ ! -f dist/src/main.js ]; then
-  log "building dist/ (npx tsc -p tsconfig.json)"
-  npx tsc -p tsconfig.json >"$WORK/tsc.log" 2>&1 || log "tsc reported errors (see $WORK/tsc.log); using what it emitted"
+if [ ! -f dist/sandbox/main.js ] || [ ! -f dist/bundle/main.js ]; then
+  log "building dist/ (npm run build)"
+  npm run build >"$WORK/build.log" 2>&1 || fail "npm run build failed (see $WORK/build.log)"
 fi
 [ -f dist/sandbox/main.js ] || fail "dist/sandbox/main.js missing after the build"
 

@@ -59,7 +59,7 @@ async function fromKubeconfig(path: string): Promise<KubeAccess> {
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new KubeAccessError(`cannot read ${source}: ${error.code ?? error.message}`);
   });
-  const { parse } = await import('yaml');
+  const parse = await yamlParse();
   let doc: Fields;
   try {
     doc = (parse(text) ?? {}) as Fields;
@@ -99,4 +99,15 @@ async function material(fields: Fields, key: string, source: string): Promise<st
 
 function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * yaml's parse, loaded on demand. Under tsc output the import is an ES module
+ * namespace; in the esbuild bundle the CommonJS exports arrive as `default`.
+ */
+async function yamlParse(): Promise<(text: string) => unknown> {
+  const yaml = (await import('yaml')) as { parse?: (text: string) => unknown; default?: { parse: (text: string) => unknown } };
+  const parse = yaml.parse ?? yaml.default?.parse;
+  if (parse === undefined) throw new KubeAccessError('the YAML parser did not load');
+  return parse;
 }

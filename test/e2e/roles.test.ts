@@ -11,19 +11,10 @@ import { startWorld, type World } from '../../sandbox/world.js';
 import { CHECK_NAMES } from '../../src/checks/index.js';
 import type { Report } from '../../src/types.js';
 import { runCli, ServeProcess } from '../helpers/process.js';
+import { sampleValue } from '../helpers/prom.js';
 
 const FAILURE_THRESHOLD = 3;
 
-/** The value of one series in Prometheus text, or undefined when absent. */
-function metric(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (m === null || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 /** The first indented JSON object of a fix: the target's trust-policy statement. */
 function firstStatement(fix: string): Record<string, unknown> {
@@ -124,12 +115,12 @@ describe('irsa-probe serve with a role chain broken at run time', () => {
 
   test(`target-denied turns /readyz 503 within ${FAILURE_THRESHOLD} failed cycles with roles=role_chain_denied; healing makes it 200 again`, async () => {
     const metrics = async () => (await serve.get('/metrics')).body;
-    const cycles = async () => metric(await metrics(), 'irsa_probe_cycles_total') ?? 0;
-    assert.equal(metric(await metrics(), 'irsa_role_target_success', { target: world.targetRoleArn }), 1);
+    const cycles = async () => sampleValue(await metrics(), 'irsa_probe_cycles_total') ?? 0;
+    assert.equal(sampleValue(await metrics(), 'irsa_role_target_success', { target: world.targetRoleArn }), 1);
     // Steady state: one AssumeRole per cycle for the one target (the cycle in flight at either end may count or not).
     world.resetStats();
     const from = await cycles();
-    await serve.waitFor('/metrics', (r) => (metric(r.body, 'irsa_probe_cycles_total') ?? 0) >= from + 6, 30_000);
+    await serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_probe_cycles_total') ?? 0) >= from + 6, 30_000);
     const assumes = world.stats().sts.AssumeRole?.requests ?? 0;
     const ran = (await cycles()) - from;
     assert.ok(Math.abs(assumes - ran) <= 1, `${assumes} AssumeRole calls in ${ran} cycles`);
@@ -141,15 +132,15 @@ describe('irsa-probe serve with a role chain broken at run time', () => {
     assert.ok(cyclesToBreak <= FAILURE_THRESHOLD + 1, `${cyclesToBreak} cycles to turn unready`);
     assert.match(unready.body, /\[-\]roles failed: role_chain_denied/);
     const text = await metrics();
-    assert.equal(metric(text, 'irsa_check_success', { check: 'roles' }), 0);
-    assert.equal(metric(text, 'irsa_role_target_success', { target: world.targetRoleArn }), 0);
-    assert.ok((metric(text, 'irsa_check_failures_total', { check: 'roles', reason: 'role_chain_denied' }) ?? 0) >= 1);
-    assert.ok((metric(text, 'irsa_sts_requests_total', { operation: 'AssumeRole', outcome: 'error' }) ?? 0) >= 1);
+    assert.equal(sampleValue(text, 'irsa_check_success', { check: 'roles' }), 0);
+    assert.equal(sampleValue(text, 'irsa_role_target_success', { target: world.targetRoleArn }), 0);
+    assert.ok((sampleValue(text, 'irsa_check_failures_total', { check: 'roles', reason: 'role_chain_denied' }) ?? 0) >= 1);
+    assert.ok((sampleValue(text, 'irsa_sts_requests_total', { operation: 'AssumeRole', outcome: 'error' }) ?? 0) >= 1);
 
     const healedAt = await cycles();
     await world.setScenario('healthy');
     await serve.waitFor('/readyz', (r) => r.status === 200, 30_000);
     assert.ok((await cycles()) - healedAt <= 2);
-    assert.equal(metric(await metrics(), 'irsa_role_target_success', { target: world.targetRoleArn }), 1);
+    assert.equal(sampleValue(await metrics(), 'irsa_role_target_success', { target: world.targetRoleArn }), 1);
   });
 });

@@ -9,19 +9,10 @@ import { issuerHostPath } from '../../sandbox/defaults.js';
 import { startWorld, type ScenarioName, type World } from '../../sandbox/world.js';
 import type { CheckName, Reason, Report } from '../../src/types.js';
 import { runCli, ServeProcess } from '../helpers/process.js';
+import { sampleValue } from '../helpers/prom.js';
 
 const CHECKS: CheckName[] = ['env', 'token', 'sts', 'chain', 's3'];
 
-/** The value of one series in Prometheus text, or undefined when it is absent. */
-function metric(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (m === null || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 interface Expectation {
   readonly exit: 0 | 1;
@@ -108,7 +99,7 @@ async function startProbe(world: World, extra: Record<string, string> = {}): Pro
   return {
     serve,
     metrics,
-    cycles: async () => metric(await metrics(), 'irsa_probe_cycles_total') ?? 0,
+    cycles: async () => sampleValue(await metrics(), 'irsa_probe_cycles_total') ?? 0,
     readyz: () => serve.get('/readyz'),
   };
 }
@@ -143,7 +134,7 @@ describe('irsa-probe serve against a sandbox broken and healed at run time', () 
   for (const [scenario, check, reason] of broken) {
     test(`${scenario}: /readyz turns 503 within ${FAILURE_THRESHOLD} failed cycles with ${check}=${reason} in the metrics; healing makes it 200 within one interval`, async () => {
       await waitReady(probe, true);
-      const failuresBefore = metric(await probe.metrics(), 'irsa_check_failures_total', { check, reason }) ?? 0;
+      const failuresBefore = sampleValue(await probe.metrics(), 'irsa_check_failures_total', { check, reason }) ?? 0;
       try {
         await world.setScenario(scenario);
         const brokeAt = await probe.cycles();
@@ -154,10 +145,10 @@ describe('irsa-probe serve against a sandbox broken and healed at run time', () 
         assert.match(unready.body, new RegExp(`\\[-\\]${check} failed: ${reason}`));
         assert.match(unready.body, /consecutive failed cycles \(threshold 3\)|stale after/);
         const text = await probe.metrics();
-        assert.ok((metric(text, 'irsa_check_failures_total', { check, reason }) ?? 0) > failuresBefore, `irsa_check_failures_total{check="${check}",reason="${reason}"} did not grow`);
-        assert.equal(metric(text, 'irsa_probe_ready'), 0);
-        assert.equal(metric(text, 'irsa_probe_success'), 0);
-        assert.equal(metric(text, 'irsa_check_success', { check }), 0);
+        assert.ok((sampleValue(text, 'irsa_check_failures_total', { check, reason }) ?? 0) > failuresBefore, `irsa_check_failures_total{check="${check}",reason="${reason}"} did not grow`);
+        assert.equal(sampleValue(text, 'irsa_probe_ready'), 0);
+        assert.equal(sampleValue(text, 'irsa_probe_success'), 0);
+        assert.equal(sampleValue(text, 'irsa_check_success', { check }), 0);
         const status = JSON.parse((await probe.serve.get('/status')).body) as { readiness: { ready: boolean }; lastReport: Report };
         assert.equal(status.readiness.ready, false);
         assert.equal(status.lastReport.checks.find((c) => c.name === check)?.reason, reason);
@@ -168,7 +159,7 @@ describe('irsa-probe serve against a sandbox broken and healed at run time', () 
         const cyclesToHeal = (await probe.cycles()) - healedAt;
         assert.ok(cyclesToHeal <= 2, `${cyclesToHeal} cycles to turn ready again`);
       }
-      assert.equal(metric(await probe.metrics(), 'irsa_probe_ready'), 1);
+      assert.equal(sampleValue(await probe.metrics(), 'irsa_probe_ready'), 1);
     });
   }
 });
@@ -178,12 +169,12 @@ describe('irsa-probe serve: mechanisms and rotation', () => {
     const world = await startWorld({ scenario: 'not-injected' });
     const probe = await startProbe(world);
     try {
-      await probe.serve.waitFor('/metrics', (r) => (metric(r.body, 'irsa_check_failures_total', { check: 'chain', reason: 'fallback_to_node_role' }) ?? 0) >= 2, 30_000);
+      await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_check_failures_total', { check: 'chain', reason: 'fallback_to_node_role' }) ?? 0) >= 2, 30_000);
       const text = await probe.metrics();
-      assert.ok((metric(text, 'irsa_check_failures_total', { check: 'env', reason: 'env_missing' }) ?? 0) >= 2);
-      assert.equal(metric(text, 'irsa_probe_ready'), 0);
+      assert.ok((sampleValue(text, 'irsa_check_failures_total', { check: 'env', reason: 'env_missing' }) ?? 0) >= 2);
+      assert.equal(sampleValue(text, 'irsa_probe_ready'), 0);
       assert.equal((await probe.readyz()).status, 503);
-      assert.equal(metric(text, 'irsa_probe_info', { mechanism: 'none' }), 1);
+      assert.equal(sampleValue(text, 'irsa_probe_info', { mechanism: 'none' }), 1);
       const status = JSON.parse((await probe.serve.get('/status')).body) as { defaultChain: { resolvesTo: string } | null };
       assert.equal(status.defaultChain?.resolvesTo, 'arn:aws:sts::111122223333:assumed-role/eks-node-role/i-0abc1234def567890');
     } finally {
@@ -198,8 +189,8 @@ describe('irsa-probe serve: mechanisms and rotation', () => {
     try {
       await waitReady(probe, true);
       const text = await probe.metrics();
-      for (const check of CHECKS) assert.equal(metric(text, 'irsa_check_success', { check }), 1, check);
-      assert.equal(metric(text, 'irsa_probe_info', { mechanism: 'pod-identity' }), 1);
+      for (const check of CHECKS) assert.equal(sampleValue(text, 'irsa_check_success', { check }), 1, check);
+      assert.equal(sampleValue(text, 'irsa_probe_info', { mechanism: 'pod-identity' }), 1);
       assert.ok((world.stats().podIdentity.credentials?.requests ?? 0) >= 1);
     } finally {
       await probe.serve.stop();
@@ -250,11 +241,11 @@ describe('irsa-probe serve under STS throttling', () => {
     try {
       await waitReady(probe, true);
       await world.setScenario('throttled');
-      const text = (await probe.serve.waitFor('/metrics', (r) => (metric(r.body, 'irsa_check_failures_total', { check: 'sts', reason: 'throttled' }) ?? 0) >= 1, 60_000)).body;
-      const lastSuccess = metric(text, 'irsa_last_success_timestamp_seconds')!;
-      await probe.serve.waitFor('/metrics', (r) => (metric(r.body, 'irsa_last_success_timestamp_seconds') ?? 0) > lastSuccess, 60_000);
+      const text = (await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_check_failures_total', { check: 'sts', reason: 'throttled' }) ?? 0) >= 1, 60_000)).body;
+      const lastSuccess = sampleValue(text, 'irsa_last_success_timestamp_seconds')!;
+      await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_last_success_timestamp_seconds') ?? 0) > lastSuccess, 60_000);
       assert.ok((world.stats().sts.GetCallerIdentity?.codes.Throttling ?? 0) + (world.stats().sts.AssumeRoleWithWebIdentity?.codes.Throttling ?? 0) >= 1);
-      assert.ok((metric(await probe.metrics(), 'irsa_sts_requests_total', { outcome: 'throttled' }) ?? 0) >= 1);
+      assert.ok((sampleValue(await probe.metrics(), 'irsa_sts_requests_total', { outcome: 'throttled' }) ?? 0) >= 1);
     } finally {
       await probe.serve.stop();
       await world.stop();
@@ -275,10 +266,10 @@ describe('irsa-probe serve under STS throttling', () => {
         }
       })();
       await world.setFault({ stsThrottleShare: 1 });
-      await probe.serve.waitFor('/metrics', (r) => (metric(r.body, 'irsa_check_failures_total', { check: 'sts', reason: 'throttled' }) ?? 0) >= 2, 60_000, );
+      await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_check_failures_total', { check: 'sts', reason: 'throttled' }) ?? 0) >= 2, 60_000, );
       await world.setFault({ stsThrottleShare: 0 });
-      const lastSuccess = metric(await probe.metrics(), 'irsa_last_success_timestamp_seconds')!;
-      await probe.serve.waitFor('/metrics', (r) => (metric(r.body, 'irsa_last_success_timestamp_seconds') ?? 0) > lastSuccess, 60_000);
+      const lastSuccess = sampleValue(await probe.metrics(), 'irsa_last_success_timestamp_seconds')!;
+      await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_last_success_timestamp_seconds') ?? 0) > lastSuccess, 60_000);
       polling = false;
       await poller;
       const unready = statuses.filter((s) => s.status !== 200);
