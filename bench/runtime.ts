@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { imageNodeOptions } from '../test/helpers/image.js';
+import { imageNodeOptions } from '../sandbox/image.js';
 import { REPO_ROOT } from './paths.js';
 
 const run = promisify(execFile);

@@ -16,6 +16,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { shellCommand } from '../src/shell.js';
+import { imageNodeOptions } from './image.js';
 import { DurationError, parseDuration } from '../src/duration.js';
 import { JITTER, MAX_THROTTLE_FACTOR } from '../src/timings.js';
 import { isScenario, SCENARIOS } from './scenarios.js';
@@ -113,8 +114,8 @@ async function main(): Promise<void> {
   const port = options.port === '0' ? await freePort() : options.port;
   const world = await startWorld({ scenario: options.scenario });
   const probe = spawn(process.execPath, [PROBE_MAIN, 'serve'], {
-    // Only the sandbox's variables: nothing from this shell's AWS setup leaks in.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...world.env, IRSA_PROBE_HOST: '127.0.0.1', IRSA_PROBE_PORT: port, IRSA_PROBE_INTERVAL: options.interval, IRSA_PROBE_STATUS: 'true', IRSA_PROBE_ASSUME_ROLES: world.targetRoleArn },
+    // Only the sandbox's variables (nothing from this shell's AWS setup leaks in), and the image's NODE_OPTIONS: the probe runs as it ships.
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', NODE_OPTIONS: imageNodeOptions(), ...world.env, IRSA_PROBE_HOST: '127.0.0.1', IRSA_PROBE_PORT: port, IRSA_PROBE_INTERVAL: options.interval, IRSA_PROBE_STATUS: 'true', IRSA_PROBE_ASSUME_ROLES: world.targetRoleArn },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   process.stdout.write(instructions(world, `http://127.0.0.1:${port}`, options.interval));

@@ -28,7 +28,11 @@ class Demo {
   private constructor(readonly child: ChildProcess) {}
 
   static async start(args: string[]): Promise<Demo> {
-    const child = spawn(process.execPath, [DEMO, '--port', '0', ...args], { env: cleanEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
+    // As a user runs it: the demo hosts the sandbox, which is not what ships and
+    // does not run under the image's NODE_OPTIONS (--jitless turns off the
+    // WebAssembly that fetch needs); the demo gives its probe those flags itself.
+    const { NODE_OPTIONS: _imageFlags, ...env } = cleanEnv({});
+    const child = spawn(process.execPath, [DEMO, '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const demo = new Demo(child);
     child.stdout!.on('data', (d: Buffer) => (demo.output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (demo.output += d.toString()));

@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
-import { imageNodeOptions } from './image.js';
+import { imageNodeOptions } from '../../sandbox/image.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** What package.json `bin`, `npm start` and the image run (scripts/bundle.mjs, part of `npm run build`). */

@@ -5,7 +5,7 @@ import { BEGIN, END, figures, GOALS, MiB, renderFigures, spliceFigures, type Res
 import type { MemoryRun } from '../../bench/memory.js';
 import { imageNodeMajor } from '../../bench/runtime.js';
 import { summarize } from '../../bench/stats.js';
-import { imageNodeOptions } from '../helpers/image.js';
+import { imageNodeOptions } from '../../sandbox/image.js';
 
 const run = (over: Partial<MemoryRun> = {}): MemoryRun => ({
   label: 'bundle', nodeVersion: 'v24.22.3', nodeOptions: '--jitless', cycles: 5_000, rssAtFromBytes: 70 * MiB, rssEndBytes: 70.5 * MiB, floorEndBytes: 60 * MiB,
