@@ -4,7 +4,7 @@
  * looks like a token or a key before they reach a Finding.
  */
 import { scrubText } from './log.js';
-import { oneLine } from './redact.js';
+import { oneLine, showList, showValue } from './redact.js';
 import { INVALID_VALUE, ISSUER_SHAPE, shaped, shellCommand } from './shell.js';
 import { issuerHostPath, type TokenClaims } from './token-file.js';
 import type { Reason } from './types.js';
@@ -87,7 +87,7 @@ export function diagnoseSts(error: unknown, ctx: DiagnosisContext): Diagnosis {
         return { reason: 'oidc_provider_missing', cause: `${said}. The account has no IAM OIDC provider for the token's issuer ${issuer} (never created, the cluster was recreated with a new issuer, or it lives in another account or partition).`, fix: oidcProviderFix(ctx) };
       }
       if (/audience/i.test(facts.message)) {
-        return { reason: 'token_audience', cause: `${said}. The IAM OIDC provider for ${issuer} does not list the token's audience ${JSON.stringify(ctx.claims?.aud ?? [ctx.audience])} among its client IDs.`, fix: `Add the audience to the provider's client ID list:\n  ${shellCommand('aws', 'iam', 'add-client-id-to-open-id-connect-provider', '--open-id-connect-provider-arn', providerArn(ctx), '--client-id', ctx.audience)}` };
+        return { reason: 'token_audience', cause: `${said}. The IAM OIDC provider for ${issuer} does not list the token's audience ${showList(ctx.claims?.aud ?? [ctx.audience])} among its client IDs.`, fix: `Add the audience to the provider's client ID list:\n  ${shellCommand('aws', 'iam', 'add-client-id-to-open-id-connect-provider', '--open-id-connect-provider-arn', providerArn(ctx), '--client-id', ctx.audience)}` };
       }
       if (/thumbprint|certificate/i.test(facts.message)) {
         return { reason: 'oidc_thumbprint', cause: `${said}. The IAM OIDC provider's CA thumbprint is missing or stale for ${issuer}.`, fix: thumbprintFix(ctx) };
@@ -103,7 +103,7 @@ export function diagnoseSts(error: unknown, ctx: DiagnosisContext): Diagnosis {
       return { reason: 'trust_policy_mismatch', cause: `${said}. The role's trust policy does not admit this token: its Federated principal, ":sub" or ":aud" condition does not match this pod (wrong namespace or service account name, StringEquals with a wildcard, a provider ARN typo, or a provider in another account), or the role does not exist (deleted, or a typo in its name): AWS answers both alike.`, fix: trustPolicyFix(ctx) };
     case 'ValidationError':
       if (/arn/i.test(facts.message)) {
-        return { reason: 'env_invalid', cause: `${said}. AWS_ROLE_ARN=${JSON.stringify(ctx.roleArn ?? '')} is malformed.`, fix: 'Fix the eks.amazonaws.com/role-arn annotation to the form arn:aws:iam::<12-digit account>:role/<name>, then restart the pod.' };
+        return { reason: 'env_invalid', cause: `${said}. AWS_ROLE_ARN=${showValue(ctx.roleArn ?? '')} is malformed.`, fix: 'Fix the eks.amazonaws.com/role-arn annotation to the form arn:aws:iam::<12-digit account>:role/<name>, then restart the pod.' };
       }
       break;
     case 'ExpiredToken':

@@ -70,6 +70,15 @@ const JWT = /(?<![A-Za-z0-9_-])(?=([A-Za-z0-9_-]*?eyJ[A-Za-z0-9_-]{4,}))\1\.(?=(
 const AWS_SECRET = /(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/g;
 /** A session token: a long run of base64 (AWS session tokens are hundreds of chars). */
 const LONG_BASE64 = /(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{100,}={0,2}/g;
+/**
+ * A SigV4 Authorization header (or presigned query) echoed back in an error:
+ * `Credential=ASIA…/20260101/us-west-2/sts/aws4_request` and `Signature=<hex>`.
+ * The access key id is masked with the scope; the signature too.
+ */
+const SIGV4_CREDENTIAL = /(Credential=)[^\s,&"'<]+/gi;
+const SIGV4_SIGNATURE = /(Signature=)[0-9a-f]{16,}/gi;
+/** An access key id standing alone (AKIA… long-term, ASIA… temporary). */
+const ACCESS_KEY_ID = /(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/g;
 
 /**
  * camelCase keys naming a path, a time, a duration or a count (`tokenChangedAt`,
@@ -84,10 +93,17 @@ function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key) && !SAFE_KEYS.has(key.toLowerCase()) && !SAFE_SUFFIX.test(key);
 }
 
-/** Masks JWTs, AWS secret access keys, session tokens and URL userinfo inside free text, in linear time. */
+/** Masks JWTs, AWS secret access keys, session tokens, access key ids, SigV4 credentials and signatures and URL userinfo inside free text, in linear time. */
 export function scrubText(text: string): string {
   if (text.length < MIN_SECRET_LENGTH) return text;
-  return redactUserinfo(text.replace(JWT, '[redacted-jwt]').replace(LONG_BASE64, REDACTED).replace(AWS_SECRET, REDACTED));
+  const masked = text
+    .replace(JWT, '[redacted-jwt]')
+    .replace(LONG_BASE64, REDACTED)
+    .replace(AWS_SECRET, REDACTED)
+    .replace(SIGV4_CREDENTIAL, `$1${REDACTED}`)
+    .replace(SIGV4_SIGNATURE, `$1${REDACTED}`)
+    .replace(ACCESS_KEY_ID, REDACTED);
+  return redactUserinfo(masked);
 }
 
 const MAX_DEPTH = 6;

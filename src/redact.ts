@@ -62,3 +62,9 @@ export function truncate(value: string, max = MAX_SHOWN): string {
 export function showValue(value: string, max = MAX_SHOWN): string {
   return oneLine(JSON.stringify(truncate(value, max)));
 }
+
+/** A list of input values for a message: each shown as showValue does, at most `most` of them. */
+export function showList(values: readonly string[], most = 5): string {
+  const shown = values.slice(0, most).map((v) => showValue(v));
+  return `[${shown.join(', ')}${values.length > most ? `, … (${values.length} in all)` : ''}]`;
+}

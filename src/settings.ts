@@ -123,6 +123,8 @@ function matching(test: (text: string) => boolean) {
   };
 }
 
+/** All digits and dots: meant as an IPv4 address, so one that isIP refuses (256.1.1.1) is refused, not looked up as a name. */
+const NUMERIC_HOST = /^[\d.]+$/;
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 /** Control, format, unassigned, private-use and surrogate code points. */
 const UNPRINTABLE = /\p{C}/u;
@@ -139,7 +141,7 @@ const isPodName = (v: string) => v.length <= MAX_POD_NAME && POD_NAME.test(v) &&
 
 export const SETTING = {
   port: setting({ env: 'IRSA_PROBE_PORT', flag: '--port', default: DEFAULT_PORT, description: 'HTTP port for /readyz, /livez, /metrics and /status (0 picks a free port)', ...integer({ min: 0, max: 65_535 }, ' (0 picks a free port)') }),
-  host: setting({ env: 'IRSA_PROBE_HOST', flag: '--host', default: '0.0.0.0', description: 'address to listen on', expected: 'an IP address or host name to listen on, e.g. 0.0.0.0, :: or 127.0.0.1', parse: matching((v) => isIP(v) !== 0 || HOST_NAME.test(v)) }),
+  host: setting({ env: 'IRSA_PROBE_HOST', flag: '--host', default: '0.0.0.0', description: 'address to listen on', expected: 'an IP address or host name to listen on, e.g. 0.0.0.0, :: or 127.0.0.1', parse: matching((v) => isIP(v) !== 0 || (HOST_NAME.test(v) && !NUMERIC_HOST.test(v))) }),
   interval: setting({ env: 'IRSA_PROBE_INTERVAL', flag: '--interval', default: 60_000, description: 'time between probe cycles (below 10s the probe warns: each cycle may call STS)', ...duration({ min: 100, max: 86_400_000 }) }),
   timeout: setting({ env: 'IRSA_PROBE_TIMEOUT', flag: '--timeout', default: 5_000, description: 'timeout of each check', ...duration({ min: 10, max: 600_000 }) }),
   failureThreshold: setting({ env: 'IRSA_PROBE_FAILURE_THRESHOLD', flag: '--failure-threshold', default: 3, description: 'consecutive failed cycles before /readyz turns 503', ...integer({ min: 1, max: 100 }) }),

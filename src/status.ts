@@ -1,6 +1,7 @@
 /** The /status document: everything an operator needs, and no secrets. */
 import type { Config } from './config.js';
 import { SDK_POINTER } from './diagnose.js';
+import { oneLine } from './redact.js';
 import type { Health } from './health.js';
 import type { MechanismInfo } from './mechanism.js';
 import { redactUrl } from './redact.js';
@@ -15,6 +16,8 @@ export interface StatusSources {
   readonly now: () => number;
 }
 
+/** A claim as shown: control and format characters escaped (they come from the token). */
+const shown = (value: string | undefined): string | null => (value === undefined ? null : oneLine(value));
 const iso = (seconds: number | undefined) => (seconds === undefined ? null : new Date(seconds * 1000).toISOString());
 const isoMs = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -56,16 +59,16 @@ export function buildStatus(s: StatusSources) {
     config: configSummary(s.config, s.audience, s.stsEndpoint),
     token: claims
       ? {
-          issuer: claims.iss ?? null,
-          subject: claims.sub ?? null,
-          audience: claims.aud,
+          issuer: shown(claims.iss),
+          subject: shown(claims.sub),
+          audience: claims.aud.map(oneLine),
           issuedAt: iso(claims.iat),
           expiresAt: iso(claims.exp),
-          namespace: claims.namespace ?? null,
-          serviceAccount: claims.serviceAccount ?? null,
-          pod: claims.pod ?? null,
-          algorithm: claims.alg ?? null,
-          keyId: claims.kid ?? null,
+          namespace: shown(claims.namespace),
+          serviceAccount: shown(claims.serviceAccount),
+          pod: shown(claims.pod),
+          algorithm: shown(claims.alg),
+          keyId: shown(claims.kid),
           lastRotationSeenAt: isoMs(facts?.tokenChangedAt),
         }
       : null,

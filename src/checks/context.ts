@@ -6,6 +6,7 @@
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { Config } from '../config.js';
 import type { MechanismInfo } from '../mechanism.js';
+import { oneLine } from '../redact.js';
 import type { CheckName, CheckResult, Finding, Reason, StsOperation, StsOutcome, TargetResult } from '../types.js';
 import type { TokenClaims } from '../token-file.js';
 import type { SharedFileKeys } from '../shared-profile.js';
@@ -101,19 +102,24 @@ export interface Verdict {
 export type Check = (ctx: CheckContext) => Promise<Verdict>;
 
 export function pass(message: string, findings: readonly Finding[] = []): Verdict {
-  return { status: 'pass', message, findings };
+  return { status: 'pass', message: oneLine(message), findings };
 }
 
 export function skip(message: string): Verdict {
-  return { status: 'skip', message, findings: [] };
+  return { status: 'skip', message: oneLine(message), findings: [] };
 }
 
-/** A failed check with its one error Finding (and any warnings). */
+/**
+ * A failed check with its one error Finding (and any warnings). The cause is
+ * one line, whatever a path, a claim or an SDK message put in it: a newline or
+ * an escape sequence from input is shown escaped, never as a line of its own.
+ */
 export function fail(check: CheckName, reason: Reason, cause: string, fix: string, warnings: readonly Finding[] = []): Verdict {
-  return { status: 'fail', reason, message: cause, findings: [...warnings, { check, severity: 'error', reason, cause, fix }] };
+  const line = oneLine(cause);
+  return { status: 'fail', reason, message: line, findings: [...warnings, { check, severity: 'error', reason, cause: line, fix }] };
 }
 
 export function warning(check: CheckName, cause: string, fix: string): Finding {
-  return { check, severity: 'warning', reason: 'warning', cause, fix };
+  return { check, severity: 'warning', reason: 'warning', cause: oneLine(cause), fix };
 }
 

@@ -3,7 +3,7 @@ import { isAbsolute } from 'node:path';
 import { AwsNameError, isRegion, parseRoleArn } from '../aws-names.js';
 import { SDK_POINTER } from '../diagnose.js';
 import { agentUrlProblem } from '../pod-identity.js';
-import { redactUrl } from '../redact.js';
+import { redactUrl, showValue } from '../redact.js';
 import { shellCommand } from '../shell.js';
 import type { Finding } from '../types.js';
 import { fail, pass, warning, type Check, type CheckContext, type Verdict } from './context.js';
@@ -55,15 +55,15 @@ function irsaEnv(ctx: CheckContext, warnings: Finding[]): Verdict {
     parseRoleArn(roleArn);
   } catch (error) {
     if (!(error instanceof AwsNameError)) throw error;
-    return fail('env', 'env_invalid', `AWS_ROLE_ARN=${JSON.stringify(roleArn)} is not a role ARN: ${error.message}`, `Fix the eks.amazonaws.com/role-arn annotation on the ServiceAccount to the form ${error.expected}, then restart the pod.`, warnings);
+    return fail('env', 'env_invalid', `AWS_ROLE_ARN=${showValue(roleArn)} is not a role ARN: ${error.message}`, `Fix the eks.amazonaws.com/role-arn annotation on the ServiceAccount to the form ${error.expected}, then restart the pod.`, warnings);
   }
   const file = aws.webIdentityTokenFile ?? '';
   if (!isAbsolute(file)) {
-    return fail('env', 'env_invalid', `AWS_WEB_IDENTITY_TOKEN_FILE=${JSON.stringify(file)} is not an absolute path`, 'Point AWS_WEB_IDENTITY_TOKEN_FILE at the projected token, normally /var/run/secrets/eks.amazonaws.com/serviceaccount/token.', warnings);
+    return fail('env', 'env_invalid', `AWS_WEB_IDENTITY_TOKEN_FILE=${showValue(file)} is not an absolute path`, 'Point AWS_WEB_IDENTITY_TOKEN_FILE at the projected token, normally /var/run/secrets/eks.amazonaws.com/serviceaccount/token.', warnings);
   }
   const endpoints = aws.stsRegionalEndpoints;
   if (endpoints !== undefined && endpoints !== 'regional' && endpoints !== 'legacy') {
-    return fail('env', 'env_invalid', `AWS_STS_REGIONAL_ENDPOINTS=${JSON.stringify(endpoints)} is neither "regional" nor "legacy"`, 'Set AWS_STS_REGIONAL_ENDPOINTS=regional (the webhook sets it with --sts-regional-endpoints=true).', warnings);
+    return fail('env', 'env_invalid', `AWS_STS_REGIONAL_ENDPOINTS=${showValue(endpoints)} is neither "regional" nor "legacy"`, 'Set AWS_STS_REGIONAL_ENDPOINTS=regional (the webhook sets it with --sts-regional-endpoints=true).', warnings);
   }
   if (endpoints === 'legacy') {
     warnings.push(warning('env', 'AWS_STS_REGIONAL_ENDPOINTS=legacy: SDKs that honour it send STS calls to the global endpoint in us-east-1', 'Set AWS_STS_REGIONAL_ENDPOINTS=regional so STS is called in the pod\'s own region.'));
@@ -78,18 +78,18 @@ function podIdentityEnv(ctx: CheckContext, warnings: Finding[]): Verdict {
   try {
     url = new URL(uri);
   } catch {
-    return fail('env', 'env_invalid', `AWS_CONTAINER_CREDENTIALS_FULL_URI=${JSON.stringify(redactUrl(uri))} is not a URL`, 'It should be http://169.254.170.23/v1/credentials (IPv4) or http://[fd00:ec2::23]/v1/credentials (IPv6), injected by the EKS Pod Identity webhook.', warnings);
+    return fail('env', 'env_invalid', `AWS_CONTAINER_CREDENTIALS_FULL_URI=${showValue(redactUrl(uri))} is not a URL`, 'It should be http://169.254.170.23/v1/credentials (IPv4) or http://[fd00:ec2::23]/v1/credentials (IPv6), injected by the EKS Pod Identity webhook.', warnings);
   }
   const refused = agentUrlProblem(url);
   if (refused !== undefined) {
-    return fail('env', 'env_invalid', `AWS_CONTAINER_CREDENTIALS_FULL_URI=${JSON.stringify(redactUrl(uri))} is refused by the AWS SDK: ${refused}`, 'Use the agent address the EKS Pod Identity webhook injects: http://169.254.170.23/v1/credentials (IPv4) or http://[fd00:ec2::23]/v1/credentials (IPv6).', warnings);
+    return fail('env', 'env_invalid', `AWS_CONTAINER_CREDENTIALS_FULL_URI=${showValue(redactUrl(uri))} is refused by the AWS SDK: ${refused}`, 'Use the agent address the EKS Pod Identity webhook injects: http://169.254.170.23/v1/credentials (IPv4) or http://[fd00:ec2::23]/v1/credentials (IPv6).', warnings);
   }
   const tokenFile = aws.containerAuthorizationTokenFile;
   if (tokenFile === undefined && !aws.hasContainerAuthorizationToken) {
     return fail('env', 'env_missing', 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE is not set: the Pod Identity agent refuses requests without the token', 'Set AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token (the webhook injects it with the projected volume).', warnings);
   }
   if (tokenFile !== undefined && !isAbsolute(tokenFile)) {
-    return fail('env', 'env_invalid', `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${JSON.stringify(tokenFile)} is not an absolute path`, 'Point it at /var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token.', warnings);
+    return fail('env', 'env_invalid', `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=${showValue(tokenFile)} is not an absolute path`, 'Point it at /var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token.', warnings);
   }
   return regionAndEndpoints(ctx, warnings, `EKS Pod Identity: agent ${url.origin}${url.pathname}`);
 }
@@ -98,7 +98,7 @@ function regionAndEndpoints(ctx: CheckContext, warnings: Finding[], summary: str
   const { aws } = ctx.config;
   if (aws.region !== undefined && !isRegion(aws.region)) {
     const variable = aws.regionVariable ?? 'AWS_REGION';
-    return fail('env', 'env_invalid', `${variable}=${JSON.stringify(aws.region)} is not an AWS region`, `Set ${variable} to a region code such as us-west-2 or eu-central-1.`, warnings);
+    return fail('env', 'env_invalid', `${variable}=${showValue(aws.region)} is not an AWS region`, `Set ${variable} to a region code such as us-west-2 or eu-central-1.`, warnings);
   }
   if (aws.region === undefined) {
     warnings.push(warning('env', 'neither AWS_REGION nor AWS_DEFAULT_REGION is set: the probe calls STS in us-east-1, and most SDK clients in the application will fail with "Region is missing"', 'Set AWS_REGION in the pod spec, or start the pod identity webhook with a default region (--aws-default-region).'));
@@ -111,7 +111,7 @@ function regionAndEndpoints(ctx: CheckContext, warnings: Finding[], summary: str
     ['AWS_ENDPOINT_URL', aws.endpointUrl],
   ] as const) {
     if (value !== undefined && !isHttpUrl(value)) {
-      return fail('env', 'env_invalid', `${name}=${JSON.stringify(redactUrl(value))} is not an http(s) URL`, `Set ${name} to a URL such as https://sts.us-west-2.amazonaws.com, or unset it.`, warnings);
+      return fail('env', 'env_invalid', `${name}=${showValue(redactUrl(value))} is not an http(s) URL`, `Set ${name} to a URL such as https://sts.us-west-2.amazonaws.com, or unset it.`, warnings);
     }
   }
   return pass(`${summary}, region ${aws.region ?? 'unset'}, STS ${ctx.state.stsEndpoint}`, warnings);
@@ -136,7 +136,7 @@ function commonWarnings(ctx: CheckContext): Finding[] {
 async function sharedFileWarnings(ctx: CheckContext): Promise<Finding[]> {
   const found = await ctx.deps.sharedFileKeys();
   if (found === undefined) return [];
-  const where = `static keys (aws_access_key_id) for profile ${JSON.stringify(found.profile)} in ${JSON.stringify(found.file)}`;
+  const where = `static keys (aws_access_key_id) for profile ${showValue(found.profile)} in ${showValue(found.file)}`;
   // Go v2 reads a profile named by AWS_PROFILE before web identity, the default profile after it.
   const [first, later] = ctx.config.aws.profile === undefined ? ['JavaScript (v2, v3) and Rust', 'Java, Go and PHP'] : ['JavaScript (v2, v3), Rust and Go v2', 'Java and PHP'];
   const who =

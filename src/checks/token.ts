@@ -4,6 +4,7 @@
  * Re-read every cycle: kubelet swaps the `..data` symlink atomically.
  */
 import { describeDuration } from '../duration.js';
+import { showList, showValue } from '../redact.js';
 import { decodeToken, fingerprint, parseSubject, TokenDecodeError, TokenFileError, type TokenClaims } from '../token-file.js';
 import type { Finding } from '../types.js';
 import { fail, pass, warning, type Check, type CheckContext, type Verdict } from './context.js';
@@ -82,11 +83,11 @@ function judgeClaims(ctx: CheckContext, path: string, claims: TokenClaims): Verd
     return fail('token', 'token_malformed', `the token is issued in the future (iat/nbf ${iso(skewed)}, ${Math.round(skewed - nowS)} s ahead of this clock)`, 'The node\'s clock is behind the API server\'s: fix time synchronisation (chrony/NTP) on the node. STS rejects tokens that are not yet valid.');
   }
   if (!claims.aud.includes(ctx.audience)) {
-    return fail('token', 'token_audience', `the token's audience is ${JSON.stringify(claims.aud)}, not ${JSON.stringify(ctx.audience)}`, `Set the projected volume's audience to ${ctx.audience} (the webhook's default for IRSA is sts.amazonaws.com), or set IRSA_PROBE_AUDIENCE if the role's OIDC provider uses another client ID.`);
+    return fail('token', 'token_audience', `the token's audience is ${showList(claims.aud)}, not ${showValue(ctx.audience)}`, `Set the projected volume's audience to ${ctx.audience} (the webhook's default for IRSA is sts.amazonaws.com), or set IRSA_PROBE_AUDIENCE if the role's OIDC provider uses another client ID.`);
   }
   const subject = parseSubject(claims.sub);
   if (subject === undefined) {
-    return fail('token', 'token_malformed', `the token's subject ${JSON.stringify(claims.sub ?? null)} is not of the form system:serviceaccount:NAMESPACE:NAME`, 'Use a projected service-account token (serviceAccountToken volume source), not another kind of token.');
+    return fail('token', 'token_malformed', `the token's subject ${claims.sub === undefined ? 'null' : showValue(claims.sub)} is not of the form system:serviceaccount:NAMESPACE:NAME`, 'Use a projected service-account token (serviceAccountToken volume source), not another kind of token.');
   }
   if (ctx.config.namespace !== undefined && subject.namespace !== ctx.config.namespace) {
     warnings.push(warning('token', `the token is for namespace ${subject.namespace} but the pod runs in ${ctx.config.namespace}`, 'Check that the token file belongs to this pod.'));
