@@ -33,4 +33,9 @@ describe('diagnose', () => {
     const facts = errorFacts(Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNRESET' }, $metadata: { httpStatusCode: 502 } }));
     assert.deepEqual(facts, { name: 'Error', message: 'fetch failed', status: 502, code: 'ECONNRESET' });
   });
+
+  test("drops the SDK's deserialization hint from a quoted message", () => {
+    const facts = errorFacts(new Error('Unexpected end of input\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'));
+    assert.equal(facts.message, 'Unexpected end of input');
+  });
 });
