@@ -72,6 +72,8 @@ function describe(value: unknown): string {
 /** Network, timeout and throttling errors, common to every AWS call. */
 export function transportReason(facts: ErrorFacts): Reason | undefined {
   if (THROTTLING.has(facts.name) || facts.status === 429 || /rate exceeded/i.test(facts.message)) return 'throttled';
+  // The SDK names a reset or a refused connection TimeoutError too; its code tells them apart from a real timeout.
+  if (facts.code !== undefined && facts.code !== 'ETIMEDOUT' && NETWORK_CODES.has(facts.code)) return 'network';
   if (facts.name === RESPONSE_TOO_LARGE) return 'network';
   if (TIMEOUT.has(facts.name) || /timed? ?out|aborted/i.test(facts.message)) return 'timeout';
   if ((facts.code !== undefined && NETWORK_CODES.has(facts.code)) || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|socket hang up/.test(facts.message)) return 'network';
