@@ -155,7 +155,7 @@ async function checkWatched(env: Record<string, string>): Promise<Watched> {
   try {
     report = JSON.parse(stdout) as Report;
   } catch {
-    throw new Error(`check --json printed no report (exit ${code}): ${stdout.slice(0, 500)} ${stderr.slice(0, 500)}`);
+    throw new Error(`check --json printed no report (exit ${code}): ${stdout.slice(0, 500)} ${stderr.slice(-800)}`);
   }
   return { code, report, stderr, peakBytes };
 }
