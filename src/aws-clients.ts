@@ -1,10 +1,12 @@
 /**
  * Production wiring of the checks' dependencies: AWS SDK clients built once,
  * with the region set explicitly, SDK retries off (the scheduler owns retry and
- * backoff, so throttling is seen, not multiplied), and timeouts on every call.
+ * backoff, so throttling is seen, not multiplied), timeouts on every call and
+ * a cap on every response body (capped-handler.ts).
  * The S3 client is loaded only when a bucket is configured.
  */
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CappedHttpHandler, type CappedService } from './capped-handler.js';
 import type { Config } from './config.js';
 import type { Credentials, ProbeDeps, S3Ops } from './checks/context.js';
 import { staticKeysInSharedFiles } from './shared-profile.js';
@@ -19,10 +21,10 @@ export const FALLBACK_REGION = 'us-east-1';
 export function createAwsClients(config: Config): ProbeDeps {
   const region = config.aws.region ?? FALLBACK_REGION;
   const endpoint = config.aws.endpointUrlSts ?? config.aws.endpointUrl;
-  const handler = { connectionTimeout: config.timeoutMs, requestTimeout: config.timeoutMs };
-  const stsConfig = { region, maxAttempts: 1, requestHandler: handler, ...(endpoint ? { endpoint } : {}) };
-  const assumeClient = new STSClient(stsConfig);
-  const signedClients = new ClientCache((credentials) => new STSClient({ ...stsConfig, credentials }));
+  // One handler per client: destroying an evicted client destroys its handler's sockets.
+  const stsConfig = () => ({ region, maxAttempts: 1, requestHandler: cappedHandler('STS', config), ...(endpoint ? { endpoint } : {}) });
+  const assumeClient = new STSClient(stsConfig());
+  const signedClients = new ClientCache((credentials) => new STSClient({ ...stsConfig(), credentials }));
   const mechanism = detectMechanism(config.aws).mechanism;
   const chain = new ChainProvider({
     region,
@@ -64,6 +66,10 @@ export function createAwsClients(config: Config): ProbeDeps {
   };
 }
 
+function cappedHandler(service: CappedService, config: Config): CappedHttpHandler {
+  return new CappedHttpHandler(service, { connectionTimeout: config.timeoutMs, requestTimeout: config.timeoutMs });
+}
+
 /**
  * One client per credential set (the role's and the chain's), newest kept.
  * Every cycle brings new role credentials, so an evicted client is destroyed:
@@ -102,7 +108,7 @@ async function loadS3(config: Config, region: string): Promise<S3Ops> {
         region,
         credentials,
         maxAttempts: 1,
-        requestHandler: { connectionTimeout: config.timeoutMs, requestTimeout: config.timeoutMs },
+        requestHandler: cappedHandler('S3', config),
         ...(endpoint ? { endpoint, forcePathStyle: needsPathStyle(endpoint) } : {}),
       }),
     2,

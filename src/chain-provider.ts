@@ -19,6 +19,7 @@
  */
 import { constants, existsSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { CappedHttpHandler } from './capped-handler.js';
 import type { Credentials } from './checks/context.js';
 import { TokenFileError } from './token-file.js';
 
@@ -59,7 +60,7 @@ export class ChainProvider {
 
   private async create(): Promise<Provider> {
     const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
-    const handler = { connectionTimeout: this.options.timeoutMs, requestTimeout: this.options.timeoutMs, throwOnRequestTimeout: true };
+    const handler = new CappedHttpHandler('STS', { connectionTimeout: this.options.timeoutMs, requestTimeout: this.options.timeoutMs, throwOnRequestTimeout: true });
     const pinned = () => this.pinned;
     const init = {
       // The application's SDK passes its own region to the inner STS client; so does the probe.

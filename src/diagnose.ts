@@ -3,6 +3,7 @@
  * (DESIGN.md §5). Messages quoted from AWS are scrubbed of anything that
  * looks like a token or a key before they reach a Finding.
  */
+import { bytes, MAX_RESPONSE_BYTES, RESPONSE_TOO_LARGE } from './capped-handler.js';
 import { scrubText } from './log.js';
 import { oneLine, showList, showValue } from './redact.js';
 import { INVALID_VALUE, ISSUER_SHAPE, shaped, shellCommand } from './shell.js';
@@ -42,11 +43,14 @@ const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'ThrottledExcep
 const TIMEOUT = new Set(['TimeoutError', 'AbortError', 'RequestTimeout', 'RequestTimeoutException']);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
+/** What the SDK appends to an error met while reading an answer: no help to someone reading the probe's report. */
+const SDK_HINT = / ?Deserialization error: to see the raw response, inspect the hidden field \{error\}\.\$response on this object\./;
+
 /** The facts of any thrown value, scrubbed and on one line (an SDK message may span several). */
 export function errorFacts(error: unknown): ErrorFacts {
   const e = (error ?? {}) as { name?: unknown; message?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown }; cause?: { code?: unknown } };
   const name = typeof e.name === 'string' ? e.name : 'Error';
-  const message = oneLine(scrub(joinLines(typeof e.message === 'string' ? e.message : describe(error))));
+  const message = oneLine(scrub(joinLines(typeof e.message === 'string' ? e.message : describe(error)).replace(SDK_HINT, '')));
   const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
   const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
   return { name, message, status, code };
@@ -68,6 +72,9 @@ function describe(value: unknown): string {
 /** Network, timeout and throttling errors, common to every AWS call. */
 export function transportReason(facts: ErrorFacts): Reason | undefined {
   if (THROTTLING.has(facts.name) || facts.status === 429 || /rate exceeded/i.test(facts.message)) return 'throttled';
+  // The SDK names a reset or a refused connection TimeoutError too; its code tells them apart from a real timeout.
+  if (facts.code !== undefined && facts.code !== 'ETIMEDOUT' && NETWORK_CODES.has(facts.code)) return 'network';
+  if (facts.name === RESPONSE_TOO_LARGE) return 'network';
   if (TIMEOUT.has(facts.name) || /timed? ?out|aborted/i.test(facts.message)) return 'timeout';
   if ((facts.code !== undefined && NETWORK_CODES.has(facts.code)) || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|socket hang up/.test(facts.message)) return 'network';
   return undefined;
@@ -125,6 +132,9 @@ export function diagnoseSts(error: unknown, ctx: DiagnosisContext): Diagnosis {
 
 export function transportDiagnosis(reason: Reason, facts: ErrorFacts, ctx: { stsEndpoint: string }, service: string): Diagnosis {
   const endpoint = service === 'STS' ? ` at ${ctx.stsEndpoint}` : '';
+  if (facts.name === RESPONSE_TOO_LARGE) {
+    return { reason, cause: `${service}${endpoint} sent a body larger than ${bytes(MAX_RESPONSE_BYTES)}, more than any ${service} answer holds: it is not ${service}, or something in between answers in its place. The probe dropped the connection.`, fix: `Check that AWS_ENDPOINT_URL_${service} and AWS_ENDPOINT_URL, if set, point at ${service} (unset them to use AWS's own endpoint), and that no proxy between the pod and ${service} answers in its place.` };
+  }
   switch (reason) {
     case 'throttled':
       return { reason, cause: `${service}${endpoint} throttled the request (${facts.name}): the account's ${service} request rate is exhausted, often by many pods calling at once.`, fix: 'The probe backs off on its own. If it persists, raise IRSA_PROBE_INTERVAL, and look for other callers hammering STS (CloudTrail eventSource sts.amazonaws.com).' };
