@@ -58,7 +58,7 @@ const sts = createServer((req, res) => {
 await new Promise((r) => sts.listen(0, '127.0.0.1', r));
 process.env.AWS_ENDPOINT_URL_STS = 'http://127.0.0.1:' + sts.address().port;
 const { loadConfig } = await import(${JSON.stringify(`${DIST}src/config.js`)});
-const { createAwsClients } = await import(${JSON.stringify(`${DIST}src/deps.js`)});
+const { createAwsClients } = await import(${JSON.stringify(`${DIST}src/aws-clients.js`)});
 const deps = createAwsClients(loadConfig(['check'], process.env).config);
 let outcome;
 try {
