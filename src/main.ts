@@ -143,7 +143,7 @@ if (isEntry) {
     },
     (error: unknown) => {
       reportFatal(createLogger('error', (line) => process.stderr.write(line)), error);
-      process.exit(EXIT_USAGE);
+      exitProcess(EXIT_USAGE, (message) => process.stderr.write(`irsa-probe: ${message}\n`));
     },
   );
 }
