@@ -9,7 +9,7 @@ import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityC
 import { CappedHttpHandler, type CappedService } from './capped-handler.js';
 import type { Config } from './config.js';
 import type { Credentials, ProbeDeps, S3Ops } from './checks/context.js';
-import { staticKeysInSharedFiles } from './shared-profile.js';
+import { checkSharedFiles, staticKeysInSharedFiles } from './shared-profile.js';
 import { ChainProvider } from './chain-provider.js';
 import { detectMechanism } from './mechanism.js';
 import { agentCredentials } from './pod-identity.js';
@@ -29,6 +29,7 @@ export function createAwsClients(config: Config): ProbeDeps {
   const chain = new ChainProvider({
     region,
     timeoutMs: config.timeoutMs,
+    checkSharedFiles: () => checkSharedFiles(config.aws),
     // Only the file the SDK will read: web identity for IRSA, the agent's token for Pod Identity.
     ...(mechanism === 'irsa' ? { webIdentityTokenFile: config.aws.webIdentityTokenFile } : {}),
     ...(mechanism === 'pod-identity' ? { containerAuthorizationTokenFile: config.aws.containerAuthorizationTokenFile } : {}),
@@ -62,6 +63,7 @@ export function createAwsClients(config: Config): ProbeDeps {
     },
     s3: lazyS3(config, region),
     sharedFileKeys: () => staticKeysInSharedFiles(config.aws),
+    checkSharedFiles: () => checkSharedFiles(config.aws),
     readTokenFile,
   };
 }

@@ -15,7 +15,10 @@
  *   SDK reads): the inode it reads is the one checked, whatever is swapped in
  *   at the path meanwhile. Where /proc/self/fd does not exist (not Linux) the
  *   SDK gets the checked path, and a swap between the check and its read
- *   remains possible.
+ *   remains possible. The shared config and credentials files the SDK reads
+ *   (fromIni, and the region and profile settings) are checked the same way
+ *   before each call: when one exists and is not a small regular file, the SDK
+ *   chain is not called at all and the call fails naming the file.
  */
 import { constants, existsSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -28,6 +31,8 @@ export interface ChainOptions {
   readonly timeoutMs: number;
   readonly webIdentityTokenFile?: string;
   readonly containerAuthorizationTokenFile?: string;
+  /** Rejects when a shared AWS file the SDK would read exists and is not a small regular file. */
+  readonly checkSharedFiles?: () => Promise<void>;
 }
 
 /** Given to the SDK after a call: fails at once, never blocks, never names a reused descriptor. */
@@ -44,6 +49,7 @@ export class ChainProvider {
 
   async resolve(signal: AbortSignal): Promise<Credentials> {
     signal.throwIfAborted();
+    await this.options.checkSharedFiles?.();
     const handles = await this.pinFiles();
     const provider = (this.provider ??= await this.create());
     try {

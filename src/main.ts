@@ -19,6 +19,8 @@ export const EXIT_CHECK_FAILED = 1;
 export const EXIT_USAGE = 2;
 /** How long shutdown may take before the process exits regardless. */
 export const SHUTDOWN_GRACE_MS = 1500;
+/** How long an exit waits for file reads in flight before it ends the process by SIGKILL. */
+export const EXIT_WAIT_MS = 300;
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
   let loaded: ReturnType<typeof loadConfig>;
@@ -87,7 +89,7 @@ async function serve(config: Config, warnings: readonly string[], version: strin
   log.info('stopping', { signal });
   const forced = setTimeout(() => {
     log.warn('shutdown took too long; exiting');
-    process.exit(EXIT_OK);
+    exitProcess(EXIT_OK, (message) => log.warn(message));
   }, SHUTDOWN_GRACE_MS);
   forced.unref();
   await Promise.all([scheduler.stop(), listening.close()]);
@@ -108,6 +110,25 @@ function waitForSignal(): Promise<string> {
   });
 }
 
+/**
+ * Ends the process with `code`. process.exit waits for libuv's thread pool,
+ * and a read stuck there (a FIFO or device opened by a library with a plain
+ * read) would hold it for good: an exit that still sees a file read in flight
+ * after EXIT_WAIT_MS ends the process by SIGKILL instead (exit status 137).
+ */
+export function exitProcess(code: number, warn: (message: string) => void): void {
+  const reading = () => process.getActiveResourcesInfo().some((name) => name.startsWith('FSReq'));
+  const started = Date.now();
+  const attempt = () => {
+    if (!reading()) process.exit(code);
+    if (Date.now() - started < EXIT_WAIT_MS) return;
+    warn('a file read is still blocked (a FIFO or device in place of a file?): ending the process with SIGKILL');
+    process.kill(process.pid, 'SIGKILL');
+  };
+  attempt();
+  setInterval(attempt, 20);
+}
+
 export function reportFatal(log: Pick<Logger, 'error'>, error: unknown): void {
   log.error('fatal', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
 }
@@ -117,12 +138,12 @@ if (isEntry) {
   main(process.argv.slice(2), process.env).then(
     (code) => {
       process.exitCode = code;
-      // SDK keep-alive sockets and timers must not hold a finished one-shot run.
-      setTimeout(() => process.exit(code), 50).unref();
+      // SDK keep-alive sockets and timers must not hold a finished one-shot run, nor a read stuck in the thread pool.
+      setTimeout(() => exitProcess(code, (message) => process.stderr.write(`irsa-probe: ${message}\n`)), 50).unref();
     },
     (error: unknown) => {
       reportFatal(createLogger('error', (line) => process.stderr.write(line)), error);
-      process.exit(EXIT_USAGE);
+      exitProcess(EXIT_USAGE, (message) => process.stderr.write(`irsa-probe: ${message}\n`));
     },
   );
 }

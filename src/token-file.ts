@@ -4,22 +4,17 @@
  * (STS verifies the signature). The raw text never leaves the caller.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 // Subpath imports: only the decoders, not jose's whole crypto surface (start-up cost).
 import { decodeJwt } from 'jose/jwt/decode';
 import { decodeProtectedHeader } from 'jose/decode/protected_header';
 import { JOSEError } from 'jose/errors';
+import { readSmallFile, SmallFileError } from './small-file.js';
 
 /** A service-account token is about 1 KiB; anything past this is not a token. */
 export const MAX_TOKEN_BYTES = 64 * 1024;
 
-export class TokenFileError extends Error {
-  constructor(message: string, readonly code: 'too_large' | 'empty' | 'not_regular') {
-    super(message);
-    this.name = 'TokenFileError';
-  }
-}
+/** The token file is not a small regular file, or is empty. */
+export { SmallFileError as TokenFileError };
 
 export class TokenDecodeError extends Error {
   constructor(message: string) {
@@ -42,27 +37,12 @@ export interface TokenClaims {
   readonly pod?: string;
 }
 
-/** Reads at most MAX_TOKEN_BYTES + 1 bytes, so a huge file is refused without reading it whole. */
+/** Reads at most MAX_TOKEN_BYTES + 1 bytes, without blocking on a FIFO or device (see small-file.ts). */
 export async function readTokenFile(path: string): Promise<{ text: string; mtimeMs: number }> {
-  // O_NONBLOCK: a FIFO or device in place of the token must not block the cycle.
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) throw new TokenFileError(`${path} is not a regular file`, 'not_regular');
-    if (info.size > MAX_TOKEN_BYTES) {
-      throw new TokenFileError(`${path} is ${info.size} bytes; a service-account token is a few KiB at most (limit ${MAX_TOKEN_BYTES})`, 'too_large');
-    }
-    const buffer = Buffer.alloc(MAX_TOKEN_BYTES + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > MAX_TOKEN_BYTES) {
-      throw new TokenFileError(`${path} grew past ${MAX_TOKEN_BYTES} bytes while being read`, 'too_large');
-    }
-    const text = buffer.subarray(0, bytesRead).toString('utf8').trim();
-    if (text.length === 0) throw new TokenFileError(`${path} is empty`, 'empty');
-    return { text, mtimeMs: info.mtimeMs };
-  } finally {
-    await handle.close();
-  }
+  const { text, mtimeMs } = await readSmallFile(path, { maxBytes: MAX_TOKEN_BYTES, what: path });
+  const trimmed = text.trim();
+  if (trimmed.length === 0) throw new SmallFileError(`${path} is empty`, 'empty');
+  return { text: trimmed, mtimeMs };
 }
 
 export function fingerprint(secret: string): string {

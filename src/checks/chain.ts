@@ -7,6 +7,7 @@
 import { AwsNameError, parseAssumedRoleArn, parseRoleArn } from '../aws-names.js';
 import { diagnoseSts, errorFacts, SDK_POINTER } from '../diagnose.js';
 import { shellCommand } from '../shell.js';
+import { SmallFileError } from '../small-file.js';
 import { fingerprint } from '../token-file.js';
 import { fail, pass, type Check, type CheckContext, type Verdict } from './context.js';
 import { diagnosisContext, outcomeOf } from './sts.js';
@@ -65,6 +66,10 @@ function judge(ctx: CheckContext, arn: string): Verdict {
 }
 
 function chainError(ctx: CheckContext, error: unknown): Verdict {
+  if (error instanceof SmallFileError) {
+    // Refused before the SDK ran: the SDK's own read of that file would block or read without bound.
+    return fail('chain', 'chain_error', `the SDK default credential chain was not called: ${error.message}`, `Replace it with the regular file the SDK expects: the application's SDK reads it with a plain blocking read and would hang on it the same way.\n${SDK_POINTER}`);
+  }
   const facts = errorFacts(error);
   const base = `the SDK default credential chain resolved no credentials: ${facts.message}`;
   if (ctx.mechanism.mechanism === 'none') {

@@ -32,6 +32,8 @@ export interface ProbeDeps {
   s3(): Promise<S3Ops>;
   /** Static keys for the SDK's profile in the shared credentials or config file, if any (never rejects). */
   sharedFileKeys(): Promise<SharedFileKeys | undefined>;
+  /** Rejects (SmallFileError, naming the file) when a shared AWS file the SDK reads is not a small regular file. */
+  checkSharedFiles?(): Promise<void>;
   /** Reads a small file; rejects with the fs error (code) or TokenFileError. */
   readTokenFile(path: string): Promise<{ text: string; mtimeMs: number }>;
 }

@@ -4,6 +4,7 @@ import { AwsNameError, isRegion, parseRoleArn } from '../aws-names.js';
 import { SDK_POINTER } from '../diagnose.js';
 import { agentUrlProblem } from '../pod-identity.js';
 import { redactUrl, showValue } from '../redact.js';
+import { SHARED_FILE_FIX } from '../shared-profile.js';
 import { shellCommand } from '../shell.js';
 import type { Finding } from '../types.js';
 import { fail, pass, warning, type Check, type CheckContext, type Verdict } from './context.js';
@@ -19,6 +20,9 @@ const ANNOTATE_FIX = (ns: string, sa: string): string =>
   ].join('\n');
 
 export const envCheck: Check = async (ctx) => {
+  // Before any SDK client reads them: a FIFO or device there would block the read for good.
+  const unsafe = await ctx.deps.checkSharedFiles?.().then(() => undefined, (error: Error) => error.message);
+  if (unsafe !== undefined) return fail('env', 'env_invalid', unsafe, SHARED_FILE_FIX);
   const warnings = [...commonWarnings(ctx), ...(await sharedFileWarnings(ctx))];
   switch (ctx.mechanism.mechanism) {
     case 'none':

@@ -4,7 +4,12 @@
  * else in-cluster (the pod's service-account token, CA and
  * KUBERNETES_SERVICE_HOST/PORT). Nothing here talks to the network.
  */
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../small-file.js';
+
+/** Limits (bytes) for what the view reads: a kubeconfig, a PEM bundle, a namespace name. */
+const MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024;
+const MAX_PEM_BYTES = 1024 * 1024;
+const MAX_NAMESPACE_BYTES = 256;
 
 export const IN_CLUSTER_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -38,10 +43,11 @@ export async function loadKubeAccess(env: Env, inClusterDir = IN_CLUSTER_DIR): P
   if (host === undefined || host === '') throw new KubeAccessError('not in a cluster: neither KUBECONFIG nor KUBERNETES_SERVICE_HOST is set');
   const port = env.KUBERNETES_SERVICE_PORT || '443';
   const tokenFile = `${inClusterDir}/token`;
-  const ca = await readFile(`${inClusterDir}/ca.crt`, 'utf8').catch(() => {
+  const ca = await readText(`${inClusterDir}/ca.crt`, MAX_PEM_BYTES, `the service-account CA ${inClusterDir}/ca.crt`).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
     throw new KubeAccessError(`no service-account CA at ${inClusterDir}/ca.crt: automountServiceAccountToken is probably false for this pod`);
   });
-  const namespace = await readFile(`${inClusterDir}/namespace`, 'utf8').then((s) => s.trim(), () => undefined);
+  const namespace = await readText(`${inClusterDir}/namespace`, MAX_NAMESPACE_BYTES, `${inClusterDir}/namespace`).then((s) => s.trim(), () => undefined);
   const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return { server, ca, tokenFile, ...(namespace ? { namespace } : {}), source: 'in-cluster' };
 }
@@ -56,9 +62,7 @@ type Fields = Readonly<Record<string, unknown>>;
 
 async function fromKubeconfig(path: string): Promise<KubeAccess> {
   const source = `KUBECONFIG=${path}`;
-  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new KubeAccessError(`cannot read ${source}: ${error.code ?? error.message}`);
-  });
+  const text = await readText(path, MAX_KUBECONFIG_BYTES, source);
   const parse = await yamlParse();
   let doc: Fields;
   try {
@@ -92,9 +96,19 @@ async function material(fields: Fields, key: string, source: string): Promise<st
   if (typeof data === 'string') return Buffer.from(data, 'base64').toString('utf8');
   const file = fields[key];
   if (typeof file !== 'string') return undefined;
-  return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new KubeAccessError(`${source}: cannot read ${key} ${file}: ${error.code ?? error.message}`);
-  });
+  return readText(file, MAX_PEM_BYTES, `${source}: ${key} ${file}`);
+}
+
+/** A small file's text, without blocking; any failure is a KubeAccessError naming the file (`what`, path included). */
+export async function readText(path: string, maxBytes: number, what: string): Promise<string> {
+  try {
+    return (await readSmallFile(path, { maxBytes, what })).text;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.name === 'SmallFileError') throw new KubeAccessError(e.message);
+    const access = new KubeAccessError(`cannot read ${what}: ${e.code ?? e.message}`);
+    throw Object.assign(access, e.code === undefined ? {} : { code: e.code });
+  }
 }
 
 function defined<T extends Record<string, unknown>>(values: T): Partial<T> {

@@ -4,10 +4,10 @@
  * bodies, an AbortSignal on every call. (`@kubernetes/client-node` costs
  * +70 MiB RSS and 0.7 s to import on Node 20; see README "Kubernetes view".)
  */
-import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { oneLine } from '../redact.js';
-import type { KubeAccess } from './access.js';
+import { readText, type KubeAccess } from './access.js';
+import { MAX_TOKEN_BYTES } from '../token-file.js';
 
 /** Pods with many containers are tens of KiB; anything past this is refused. */
 const MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
@@ -54,7 +54,7 @@ export class KubeClient {
   }
 
   private async call(method: string, path: string, body: object | undefined, signal: AbortSignal, contentType = 'application/json'): Promise<KubeObject> {
-    const token = this.access.token ?? (this.access.tokenFile ? (await readFile(this.access.tokenFile, 'utf8')).trim() : undefined);
+    const token = this.access.token ?? (this.access.tokenFile ? (await readText(this.access.tokenFile, MAX_TOKEN_BYTES, `the Kubernetes token file ${this.access.tokenFile}`)).trim() : undefined);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const url = new URL(`${this.access.server}${path}`);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'irsa-probe' };

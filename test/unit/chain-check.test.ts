@@ -1,7 +1,14 @@
 /** The chain check on its own: what the application's SDK default chain resolves to, judged against the pod's role. */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { ChainProvider } from '../../src/chain-provider.js';
 import { chainCheck } from '../../src/checks/chain.js';
+import type { AwsEnv } from '../../src/config.js';
+import { checkSharedFiles } from '../../src/shared-profile.js';
 import { ASSUMED_ARN, chainAsRole, contextFor, irsaEnv, NODE_ROLE_ARN, ROLE_ARN } from '../helpers/probe.js';
 
 const identity = (arn: string) => async () => ({ arn, account: '111122223333', userId: 'AROA:x' });
@@ -54,5 +61,22 @@ describe('chain check', () => {
     const rotated = contextFor(IRSA, { sts, state: ctx.state, deps: { defaultChain: async () => ({ ...(await chainAsRole()), accessKeyId: 'ASIANEWKEY' }), getCallerIdentity: async () => (calls++, { arn: ASSUMED_ARN, account: '111122223333', userId: 'x' }) } });
     assert.equal((await chainCheck(rotated)).status, 'pass');
     assert.equal(calls, 2);
+  });
+
+  it('refuses to call the SDK chain when a shared AWS file is a FIFO, naming it (chain_error), without blocking', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'irsa-chain-fifo-'));
+    try {
+      const fifo = join(dir, 'credentials');
+      execFileSync('mkfifo', [fifo]);
+      const provider = new ChainProvider({ region: 'us-west-2', timeoutMs: 1000, checkSharedFiles: () => checkSharedFiles({ sharedCredentialsFile: fifo, configFile: join(dir, 'none') } as AwsEnv) });
+      const started = Date.now();
+      const v = await chainCheck(contextFor(IRSA, { deps: { defaultChain: (signal) => provider.resolve(signal) } }));
+      assert.ok(Date.now() - started < 1000, 'the check waited on the FIFO');
+      assert.equal(v.reason, 'chain_error');
+      assert.match(v.message, /^the SDK default credential chain was not called: AWS_SHARED_CREDENTIALS_FILE=".*credentials" is not a regular file/);
+      assert.equal((provider as unknown as { provider?: unknown }).provider, undefined, 'the SDK chain was created');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

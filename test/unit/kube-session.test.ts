@@ -4,7 +4,7 @@
  * its owner chain, RBAC errors, Event aggregation, and the Role of k8s/.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -74,6 +74,20 @@ describe('access', () => {
     await assert.rejects(loadKubeAccess({ KUBECONFIG: bad }), /must be an https:\/\/ URL/);
     await writeFile(bad, 'current-context: nope\n');
     await assert.rejects(loadKubeAccess({ KUBECONFIG: bad }), /no context named "nope"/);
+  });
+
+  it('refuses, at once and naming the file, a kubeconfig, certificate file or in-cluster CA that is a device, a directory or too big', async () => {
+    const base = 'current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\nusers: [{name: u, user: {token: t}}]\n';
+    const withCa = join(dir, 'ca-device');
+    await writeFile(withCa, `${base}clusters: [{name: k, cluster: {server: "https://127.0.0.1:1", certificate-authority: /dev/zero}}]\n`);
+    await assert.rejects(loadKubeAccess({ KUBECONFIG: withCa }), { name: 'KubeAccessError', message: /: certificate-authority \/dev\/zero is not a regular file/ });
+    await assert.rejects(loadKubeAccess({ KUBECONFIG: dir }), { name: 'KubeAccessError', message: /^KUBECONFIG=.* is not a regular file/ });
+    const huge = join(dir, 'huge-kubeconfig');
+    await writeFile(huge, Buffer.alloc(4 * 1024 * 1024 + 1, 0x23));
+    await assert.rejects(loadKubeAccess({ KUBECONFIG: huge }), { name: 'KubeAccessError', message: /is 4194305 bytes, .*limit 4194304/ });
+    const inCluster = join(dir, 'in-cluster-ca-dir');
+    await mkdir(join(inCluster, 'ca.crt'), { recursive: true });
+    await assert.rejects(loadKubeAccess({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, inCluster), { name: 'KubeAccessError', message: /the service-account CA .*ca\.crt is not a regular file/ });
   });
 });
 
