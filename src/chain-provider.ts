@@ -109,7 +109,11 @@ export class ChainProvider {
 
 /** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
 export function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    // The work has started all the same: its late rejection must not go unhandled (that ends the process).
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
