@@ -96,6 +96,16 @@ export function parseAssumedRoleArn(text: string): AssumedRoleArn {
   return { arn: text, partition: fields.partition, accountId: fields.accountId, roleName, sessionName };
 }
 
+/**
+ * Whether `assumedArn` is a session of `role`: the same account and role name
+ * (a session ARN carries no role path). Throws AwsNameError when `assumedArn`
+ * is not an assumed-role ARN.
+ */
+export function isSessionOf(assumedArn: string, role: { readonly accountId: string; readonly roleName: string }): boolean {
+  const actual = parseAssumedRoleArn(assumedArn);
+  return actual.accountId === role.accountId && actual.roleName === role.roleName;
+}
+
 interface ArnFields {
   readonly partition: Partition;
   readonly region: string;

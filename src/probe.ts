@@ -71,7 +71,7 @@ export class Probe {
     const { config } = this.options;
     const namespace = claims?.namespace ?? kube?.pod.namespace ?? config.namespace;
     const serviceAccount = claims?.serviceAccount ?? kube?.pod.serviceAccount;
-    const roleArn = config.expectedRoleArn ?? config.aws.roleArn ?? kube?.serviceAccount.roleArn;
+    const roleArn = config.expectedRoleArn ?? kube?.serviceAccount.roleArn;
     return { namespace, serviceAccount, workload: kube?.pod.workload, issuerUrl: claims?.iss ?? kube?.issuer, roleArn };
   }
 

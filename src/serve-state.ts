@@ -55,7 +55,7 @@ export function createServeState(config: Config, options: ServeStateOptions): Se
   const setInfo = (sub: string | undefined) =>
     metrics.setInfo({
       mechanism: mechanism.mechanism,
-      role_arn: config.expectedRoleArn ?? config.aws.roleArn ?? '',
+      role_arn: config.expectedRoleArn ?? '',
       region: config.aws.region ?? '',
       sts_endpoint: stsEndpoint,
       namespace: parseSubject(sub)?.namespace ?? config.namespace ?? '',

@@ -29,7 +29,7 @@ export function configSummary(config: Config, audience: string, stsEndpoint: str
     failureThreshold: config.failureThreshold,
     successThreshold: config.successThreshold,
     staleAfterMs: config.staleAfterMs,
-    expectedRoleArn: config.expectedRoleArn ?? config.aws.roleArn ?? null,
+    expectedRoleArn: config.expectedRoleArn ?? null,
     audience,
     region: config.aws.region ?? null,
     stsEndpoint,

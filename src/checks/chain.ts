@@ -4,7 +4,7 @@
  * memoises the chain's credentials, so resolving it each cycle costs nothing;
  * GetCallerIdentity runs only when the chain hands out new credentials.
  */
-import { AwsNameError, parseAssumedRoleArn, parseRoleArn } from '../aws-names.js';
+import { AwsNameError, isSessionOf, parseRoleArn } from '../aws-names.js';
 import { diagnoseSts, errorFacts, SDK_POINTER } from '../diagnose.js';
 import { shellCommand } from '../shell.js';
 import { SmallFileError } from '../small-file.js';
@@ -37,7 +37,7 @@ export const chainCheck: Check = async (ctx) => {
 };
 
 function judge(ctx: CheckContext, arn: string): Verdict {
-  const expectedArn = ctx.config.expectedRoleArn ?? ctx.config.aws.roleArn;
+  const expectedArn = ctx.config.expectedRoleArn;
   const nodeRoleFix = [
     `The application's SDK resolves ${arn} through its default credential chain instead of the pod's role.`,
     'Annotate the ServiceAccount and restart the pod so the pod identity webhook injects AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE:',
@@ -51,11 +51,7 @@ function judge(ctx: CheckContext, arn: string): Verdict {
     return fail('chain', 'fallback_to_node_role', `the default credential chain resolves to ${arn}, and this pod has no role of its own`, nodeRoleFix);
   }
   try {
-    const expected = parseRoleArn(expectedArn);
-    const actual = parseAssumedRoleArn(arn);
-    if (expected.roleName === actual.roleName && expected.accountId === actual.accountId) {
-      return pass(`the SDK default chain resolves to ${arn}`);
-    }
+    if (isSessionOf(arn, parseRoleArn(expectedArn))) return pass(`the SDK default chain resolves to ${arn}`);
   } catch (error) {
     if (!(error instanceof AwsNameError)) throw error;
   }

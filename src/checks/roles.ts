@@ -5,17 +5,15 @@
  * credentials (the call that evaluates the target's trust policy, so a broken
  * trust is seen within the failure threshold); GetCallerIdentity with the
  * result runs on the first success, when the assumed identity changes, and
- * then once an hour. A steady cycle costs one STS call per target.
+ * then once per identity interval (IRSA_PROBE_IDENTITY_INTERVAL, as for the
+ * pod's own role). A steady cycle costs one STS call per target.
  */
-import { AwsNameError, parseAssumedRoleArn } from '../aws-names.js';
+import { AwsNameError, isSessionOf } from '../aws-names.js';
 import { CHAIN_SESSION_SECONDS, diagnoseRoleChain } from '../role-diagnose.js';
 import type { RoleTarget } from '../role-targets.js';
 import type { Finding, TargetResult } from '../types.js';
 import { skip, type Check, type CheckContext, type Credentials } from './context.js';
 import { diagnosisContext, isTransient, outcomeOf } from './sts.js';
-
-/** How long a verified target identity is trusted before GetCallerIdentity runs again. */
-export const TARGET_REVERIFY_MS = 3_600_000;
 
 interface Outcome {
   readonly result: TargetResult;
@@ -48,7 +46,7 @@ async function proveTarget(ctx: CheckContext, target: RoleTarget, source: Creden
   }
   const claimed = assumed.assumedRoleArn;
   const verified = targetStates(ctx).get(target.arn);
-  const fresh = verified !== undefined && verified.verifiedArn === claimed && ctx.now() - verified.verifiedAt < TARGET_REVERIFY_MS;
+  const fresh = verified !== undefined && verified.verifiedArn === claimed && ctx.now() - verified.verifiedAt < ctx.config.identityIntervalMs;
   if (fresh && claimed !== undefined) return judge(ctx, target, claimed, false);
   try {
     const identity = await ctx.deps.getCallerIdentity(assumed, ctx.signal);
@@ -64,8 +62,7 @@ async function proveTarget(ctx: CheckContext, target: RoleTarget, source: Creden
 function judge(ctx: CheckContext, target: RoleTarget, arn: string, verifiedNow: boolean): Outcome {
   let problem: string | undefined;
   try {
-    const actual = parseAssumedRoleArn(arn);
-    if (actual.accountId !== target.accountId || actual.roleName !== target.roleName) problem = `is not a session of ${target.arn}`;
+    if (!isSessionOf(arn, target)) problem = `is not a session of ${target.arn}`;
   } catch (error) {
     if (!(error instanceof AwsNameError)) throw error;
     problem = `is not an assumed-role ARN: ${error.message}`;
@@ -82,7 +79,7 @@ function judge(ctx: CheckContext, target: RoleTarget, arn: string, verifiedNow: 
 function failure(ctx: CheckContext, operation: 'AssumeRole' | 'GetCallerIdentity', target: RoleTarget, error: unknown): Outcome {
   // A throttled or unreachable STS says nothing against the target: keep its verified identity.
   if (!isTransient(error)) targetStates(ctx).delete(target.arn);
-  const sourceRoleArn = ctx.config.expectedRoleArn ?? ctx.config.aws.roleArn;
+  const sourceRoleArn = ctx.config.expectedRoleArn;
   const d = diagnoseRoleChain(error, { operation, target, sourceRoleArn, sts: diagnosisContext(ctx, operation) });
   return outcome(target, d.reason, d.cause, d.fix);
 }

@@ -8,7 +8,7 @@
  * changes, and otherwise once per identity interval: about one STS call per
  * cycle at steady state ("Fleet safety").
  */
-import { AwsNameError, parseAssumedRoleArn, parseRoleArn } from '../aws-names.js';
+import { AwsNameError, isSessionOf, parseRoleArn } from '../aws-names.js';
 import { diagnoseSts, errorFacts, transportDiagnosis, transportReason, type DiagnosisContext } from '../diagnose.js';
 import { redactUrl } from '../redact.js';
 import { NAMESPACE_SHAPE, SERVICE_ACCOUNT_SHAPE, shaped, shellCommand } from '../shell.js';
@@ -135,18 +135,14 @@ function forgetIdentity(ctx: CheckContext): void {
 }
 
 function roleMismatch(ctx: CheckContext, arn: string): Verdict | undefined {
-  const expectedArn = ctx.config.expectedRoleArn ?? ctx.config.aws.roleArn;
+  const expectedArn = ctx.config.expectedRoleArn;
   if (expectedArn === undefined) return undefined;
-  let expected: ReturnType<typeof parseRoleArn>;
-  let actual: ReturnType<typeof parseAssumedRoleArn>;
   try {
-    expected = parseRoleArn(expectedArn);
-    actual = parseAssumedRoleArn(arn);
+    if (isSessionOf(arn, parseRoleArn(expectedArn))) return undefined;
   } catch (error) {
     if (!(error instanceof AwsNameError)) throw error;
     return fail('sts', 'role_mismatch', `the caller identity ${arn} is not an assumed role of ${expectedArn}: ${error.message}`, 'Check AWS_ROLE_ARN and IRSA_PROBE_EXPECTED_ROLE_ARN.');
   }
-  if (expected.roleName === actual.roleName && expected.accountId === actual.accountId) return undefined;
   return fail('sts', 'role_mismatch', `the pod acts as ${arn}, not as the expected role ${expectedArn}`, `Point the ServiceAccount's eks.amazonaws.com/role-arn annotation (or the pod identity association) at ${expectedArn} and restart the pod, or correct IRSA_PROBE_EXPECTED_ROLE_ARN.`);
 }
 

@@ -3,7 +3,7 @@ import { afterEach, describe, test } from 'node:test';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse as shellParse } from 'shell-quote';
-import { rolesCheck, TARGET_REVERIFY_MS } from '../../src/checks/roles.js';
+import { rolesCheck } from '../../src/checks/roles.js';
 import type { CheckContext, ProbeState } from '../../src/checks/context.js';
 import { REASONS } from '../../src/types.js';
 import { contextFor, irsaEnv, ROLE_ARN, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../helpers/probe.js';
@@ -58,7 +58,7 @@ describe('roles check', () => {
     assert.deepEqual(calls.filter((c) => c.startsWith('AssumeRole:')), ['AssumeRole:success', 'AssumeRole:success']);
   });
 
-  test('a steady cycle costs one AssumeRole per target: GetCallerIdentity only at first, and again after an hour', async () => {
+  test('a steady cycle costs one AssumeRole per target: GetCallerIdentity only at first, and again once the identity interval has passed', async () => {
     healthy();
     let clock = Date.now();
     const state: ProbeState = { stsEndpoint: 'https://sts.us-west-2.amazonaws.com', credentials: SOURCE };
@@ -69,7 +69,7 @@ describe('roles check', () => {
     }
     assert.equal(sts.commandCalls(AssumeRoleCommand).length, 5, 'the trust policy is evaluated every cycle');
     assert.equal(sts.commandCalls(GetCallerIdentityCommand).length, 1);
-    clock += TARGET_REVERIFY_MS;
+    clock += ctx.config.identityIntervalMs;
     await rolesCheck(ctx);
     assert.equal(sts.commandCalls(GetCallerIdentityCommand).length, 2);
   });
