@@ -6,10 +6,11 @@
  * acts as `assumed-role/eks-node-role/i-…`.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Counters } from './counters.js';
 import { awsTimestamp, type CredentialStore, type IssuedCredentials } from './credentials.js';
-import { closeServer, guarded, listen, LOOPBACK, requestUrl, send } from './http-util.js';
+import { guarded, requestUrl, send } from './http-util.js';
+import { LoopbackServer } from './loopback-server.js';
 
 export interface ImdsOptions {
   readonly accountId: string;
@@ -23,10 +24,8 @@ const CREDENTIALS_SECONDS = 6 * 3600;
 const REFRESH_BEFORE_MS = 15 * 60_000;
 const MAX_TTL_SECONDS = 21_600;
 
-export class ImdsEmulator {
-  private readonly server: Server;
+export class ImdsEmulator extends LoopbackServer {
   private readonly sessions = new Map<string, number>();
-  private port = 0;
   private current: IssuedCredentials | undefined;
 
   private constructor(
@@ -34,22 +33,12 @@ export class ImdsEmulator {
     private readonly store: CredentialStore,
     private readonly counters: Counters,
   ) {
-    this.server = createServer();
+    super(createServer());
     this.server.on('request', guarded((req, res) => this.handle(req, res), (res) => send(res, 500, 'text/plain', 'Internal Server Error\n')));
   }
 
   static async start(options: ImdsOptions, store: CredentialStore, counters: Counters): Promise<ImdsEmulator> {
-    const imds = new ImdsEmulator(options, store, counters);
-    imds.port = await listen(imds.server);
-    return imds;
-  }
-
-  get url(): string {
-    return `http://${LOOPBACK}:${this.port}`;
-  }
-
-  async close(): Promise<void> {
-    await closeServer(this.server);
+    return new ImdsEmulator(options, store, counters).listen();
   }
 
   private answer(res: ServerResponse, operation: string, status: number, body: string, type = 'text/plain'): void {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import { closeServer, guarded, listen, LOOPBACK, readBody, requestUrl, sendJson } from './http-util.js';
+import { guarded, LOOPBACK, readBody, requestUrl, sendJson } from './http-util.js';
 import { coreVersions, findType, groupList, resourceList, version, type ResourceType } from './kube-discovery.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { serviceAccount, workload, type KubeObject, type PodFacts } from './kube
 import { KubeStore, selectorMatches, StoreError } from './kube-store.js';
 import { table, wantsTable } from './kube-table.js';
 import { makeServingCert, writeKubeconfig } from './kube-tls.js';
+import { LoopbackServer } from './loopback-server.js';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -41,37 +42,27 @@ interface Target {
   readonly name: string | undefined;
 }
 
-export class KubeApiEmulator {
+export class KubeApiEmulator extends LoopbackServer {
   readonly store = new KubeStore();
   /** The pod's ServiceAccount token (RBAC applies) and an administrator's (everything allowed). */
   readonly podToken = randomBytes(24).toString('base64url');
   readonly adminToken = randomBytes(24).toString('base64url');
   /** Whether the Role and RoleBinding of k8s/ are applied for the pod's ServiceAccount. */
   rbac = true;
-  private port = 0;
 
   private constructor(
-    private readonly server: Server,
+    server: Server,
     readonly caPem: string,
     private readonly options: KubeApiOptions,
   ) {
+    super(server);
     for (const object of options.objects) this.store.put(object);
-    server.on('request', guarded((req, res) => this.handle(req, res), (res, error) => this.status(res, 500, 'InternalError', (error as Error).message)));
+    this.server.on('request', guarded((req, res) => this.handle(req, res), (res, error) => this.status(res, 500, 'InternalError', (error as Error).message)));
   }
 
   static async start(options: KubeApiOptions): Promise<KubeApiEmulator> {
     const cert = await makeServingCert(LOOPBACK);
-    const api = new KubeApiEmulator(createServer({ key: cert.keyPem, cert: cert.certPem }), cert.caPem, options);
-    api.port = await listen(api.server);
-    return api;
-  }
-
-  get url(): string {
-    return `https://${LOOPBACK}:${this.port}`;
-  }
-
-  async close(): Promise<void> {
-    await closeServer(this.server);
+    return new KubeApiEmulator(createServer({ key: cert.keyPem, cert: cert.certPem }), cert.caPem, options).listen();
   }
 
   private status(res: ServerResponse, code: number, reason: string, message: string): void {
@@ -110,7 +101,7 @@ export class KubeApiEmulator {
 
   private discovery(path: string): object | undefined {
     if (path === '/version') return version();
-    if (path === '/api') return coreVersions(`${LOOPBACK}:${this.port}`);
+    if (path === '/api') return coreVersions(this.host);
     if (path === '/apis') return groupList();
     if (path === '/.well-known/openid-configuration') return { issuer: this.options.issuerUrl, jwks_uri: `${this.options.issuerUrl}/keys`, response_types_supported: ['id_token'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'] };
     const core = /^\/api\/(v1)$/.exec(path);

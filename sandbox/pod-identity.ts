@@ -8,12 +8,13 @@
  * ones until half their lifetime has passed (sooner for short-lived ones).
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createLocalJWKSet, errors, jwtVerify, type JWK } from 'jose';
 import type { Counters } from './counters.js';
 import { awsTimestamp, type CredentialStore, type IssuedCredentials } from './credentials.js';
 import { POD_IDENTITY_AUDIENCE } from './defaults.js';
-import { closeServer, guarded, listen, LOOPBACK, requestUrl, sendJson } from './http-util.js';
+import { guarded, requestUrl, sendJson } from './http-util.js';
+import { LoopbackServer } from './loopback-server.js';
 import type { Account } from './scenarios.js';
 
 export interface PodIdentityWorld {
@@ -29,11 +30,8 @@ const OPERATION = 'credentials';
 /** The AWS SDKs refresh credentials this long before they expire. */
 const SDK_REFRESH_MARGIN_S = 300;
 
-export class PodIdentityAgent {
-  private readonly server: Server;
+export class PodIdentityAgent extends LoopbackServer {
   private readonly keys;
-  private port = 0;
-  private closed = false;
   /** Credentials handed out, per namespace, service account, pod and role. */
   private readonly cache = new Map<string, { credentials: IssuedCredentials; refreshAt: number }>();
 
@@ -42,31 +40,18 @@ export class PodIdentityAgent {
     private readonly store: CredentialStore,
     private readonly counters: Counters,
   ) {
+    super(createServer());
     this.keys = createLocalJWKSet({ keys: [world.issuerJwk] });
-    this.server = createServer();
     this.server.on('request', guarded((req, res) => this.handle(req, res), (res) => this.fail(res, 500, 'InternalServerException', 'internal error')));
   }
 
   static async start(world: PodIdentityWorld, store: CredentialStore, counters: Counters): Promise<PodIdentityAgent> {
-    const agent = new PodIdentityAgent(world, store, counters);
-    agent.port = await listen(agent.server);
-    return agent;
+    return new PodIdentityAgent(world, store, counters).listen();
   }
 
   /** AWS_CONTAINER_CREDENTIALS_FULL_URI for this agent. */
   get credentialsUrl(): string {
-    return `http://${LOOPBACK}:${this.port}/v1/credentials`;
-  }
-
-  /** The agent is down (listener closed, connections refused), or up again on the same port. */
-  async setRefusing(refuse: boolean): Promise<void> {
-    if (refuse && this.server.listening) await closeServer(this.server);
-    if (!refuse && !this.server.listening && !this.closed) await listen(this.server, this.port);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    await closeServer(this.server);
+    return `${this.url}/v1/credentials`;
   }
 
   private credentialsFor(accountId: string, roleName: string, namespace: string, serviceAccount: string, pod: string): IssuedCredentials {

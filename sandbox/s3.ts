@@ -6,13 +6,14 @@
  * account), and injects faults: 403 AccessDenied, 404 NoSuchBucket, 500
  * InternalError. Authorised requests are forwarded unsigned to s3rver.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import S3rver from 's3rver';
 import type { Counters } from './counters.js';
 import type { CredentialStore } from './credentials.js';
 import { ShareGate, type Faults } from './faults.js';
-import { closeServer, flatHeaders, guarded, listen, LOOPBACK, requestUrl, send } from './http-util.js';
+import { flatHeaders, guarded, LOOPBACK, requestUrl, send } from './http-util.js';
+import { LoopbackServer } from './loopback-server.js';
 import { authenticate, queryOf, type AuthFailure } from './sigv4.js';
 import { requestId, s3Error } from './xml.js';
 
@@ -34,10 +35,9 @@ interface S3Answer {
 /** Headers that belong to the client's signature, not to s3rver. */
 const STRIPPED = new Set(['authorization', 'x-amz-security-token', 'host', 'connection', 'keep-alive']);
 
-export class S3Emulator {
-  private readonly proxy: Server;
+/** Its listener, whose url is AWS_ENDPOINT_URL_S3, is the fault proxy in front of s3rver. */
+export class S3Emulator extends LoopbackServer {
   private readonly flaky = new ShareGate();
-  private proxyPort = 0;
   private upstreamPort = 0;
 
   private constructor(
@@ -46,8 +46,8 @@ export class S3Emulator {
     private readonly counters: Counters,
     private readonly s3rver: S3rver,
   ) {
-    this.proxy = createServer();
-    this.proxy.on('request', guarded((req, res) => this.handle(req, res), (res) => this.answer(res, 'other', { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' })));
+    super(createServer());
+    this.server.on('request', guarded((req, res) => this.handle(req, res), (res) => this.answer(res, 'other', { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' })));
   }
 
   static async start(world: S3World, store: CredentialStore, counters: Counters, directory: string): Promise<S3Emulator> {
@@ -56,17 +56,11 @@ export class S3Emulator {
     const address = await s3rver.run();
     const s3 = new S3Emulator(world, store, counters, s3rver);
     s3.upstreamPort = address.port;
-    s3.proxyPort = await listen(s3.proxy);
-    return s3;
+    return s3.listen();
   }
 
-  /** AWS_ENDPOINT_URL_S3: the proxy. */
-  get url(): string {
-    return `http://${LOOPBACK}:${this.proxyPort}`;
-  }
-
-  async close(): Promise<void> {
-    await closeServer(this.proxy);
+  override async close(): Promise<void> {
+    await super.close();
     await this.s3rver.close();
   }
 

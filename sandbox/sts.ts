@@ -6,13 +6,14 @@
  * valid SigV4 signature made with credentials from the shared store. Fault knobs (delay, hang, refuse, 5xx,
  * throttling, IdP errors) apply before the action runs.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Counters } from './counters.js';
 import { assumeRole } from './assume-role.js';
 import { awsTimestamp, callerArn, callerUserId, roleId, type CredentialStore, type IssuedCredentials } from './credentials.js';
 import type { Faults } from './faults.js';
 import { ShareGate } from './faults.js';
-import { closeServer, flatHeaders, guarded, listen, LOOPBACK, readBody, requestUrl, send, sleep } from './http-util.js';
+import { flatHeaders, guarded, readBody, requestUrl, send, sleep } from './http-util.js';
+import { LoopbackServer } from './loopback-server.js';
 import { evaluate } from './policy.js';
 import type { Account } from './scenarios.js';
 import { authenticate, queryOf, type AuthFailure } from './sigv4.js';
@@ -39,11 +40,10 @@ export interface StsWorld {
 
 type Params = Record<string, string>;
 
-export class StsEmulator {
-  private readonly server: Server;
+export class StsEmulator extends LoopbackServer {
   private readonly throttle = new ShareGate();
+  /** Cuts short the delay fault's waits when the world stops. */
   private readonly closing = new AbortController();
-  private port = 0;
 
   private constructor(
     private readonly world: StsWorld,
@@ -51,33 +51,17 @@ export class StsEmulator {
     private readonly counters: Counters,
     private readonly verifier: WebIdentityVerifier,
   ) {
-    this.server = createServer();
+    super(createServer());
     this.server.on('request', guarded((req, res) => this.handle(req, res), (res, error) => this.answerError(res, 'other', requestId(), error)));
   }
 
   static async start(world: StsWorld, store: CredentialStore, counters: Counters, verifier: WebIdentityVerifier): Promise<StsEmulator> {
-    const sts = new StsEmulator(world, store, counters, verifier);
-    sts.port = await listen(sts.server);
-    return sts;
+    return new StsEmulator(world, store, counters, verifier).listen();
   }
 
-  get url(): string {
-    return `http://${LOOPBACK}:${this.port}`;
-  }
-
-  get listening(): boolean {
-    return this.server.listening;
-  }
-
-  /** Refuses connections (closes the listener), or listens again on the same port. */
-  async setRefusing(refuse: boolean): Promise<void> {
-    if (refuse && this.server.listening) await closeServer(this.server);
-    if (!refuse && !this.server.listening && !this.closing.signal.aborted) await listen(this.server, this.port);
-  }
-
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.closing.abort();
-    await closeServer(this.server);
+    await super.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

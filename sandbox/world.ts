@@ -111,7 +111,13 @@ class SandboxWorld implements World {
   scenario: ScenarioName;
   env: Record<string, string> = {};
   envFile = '';
+  /** The servers' URLs, set as each one starts. */
   adminUrl = '';
+  stsUrl = '';
+  s3Url = '';
+  imdsUrl = '';
+  podIdentityUrl = '';
+  kubeApiUrl = '';
   private account_: Account;
   private target_: Account;
   private scenarioFaults: Partial<Faults>;
@@ -120,8 +126,6 @@ class SandboxWorld implements World {
   private readonly projections: Projection[] = [];
   private readonly closers: Array<() => Promise<void>> = [];
   private sts!: StsEmulator;
-  private s3!: S3Emulator;
-  private imds!: ImdsEmulator;
   private agent!: PodIdentityAgent;
   private kube!: KubeApiEmulator;
   kubeconfig = '';
@@ -163,21 +167,6 @@ class SandboxWorld implements World {
 
   get issuerUrl(): string {
     return this.issuer.url;
-  }
-  get stsUrl(): string {
-    return this.sts.url;
-  }
-  get s3Url(): string {
-    return this.s3.url;
-  }
-  get imdsUrl(): string {
-    return this.imds.url;
-  }
-  get podIdentityUrl(): string {
-    return this.agent.credentialsUrl;
-  }
-  get kubeApiUrl(): string {
-    return this.kube.url;
   }
   get tokenFile(): string {
     return this.projections[0]!.path;
@@ -224,18 +213,22 @@ class SandboxWorld implements World {
       verifier,
     );
     this.closers.push(() => this.sts.close());
+    this.stsUrl = this.sts.url;
     // Permissions belong to the role: once it is deleted, its earlier sessions are denied.
     const roleExists = (): boolean => this.account_.roles.some((r) => r.name === D.ROLE_NAME);
-    this.s3 = await S3Emulator.start({ region: D.REGION, bucket: this.bucket, get allowedRoles() { return roleExists() ? [D.ROLE_NAME] : []; }, faults: () => this.faults() }, this.store, this.counters, join(this.dir, 's3rver'));
-    this.closers.push(() => this.s3.close());
-    this.imds = await ImdsEmulator.start({ accountId: D.ACCOUNT_ID, region: D.REGION, roleName: D.NODE_ROLE_NAME, instanceId: D.INSTANCE_ID }, this.store, this.counters);
-    this.closers.push(() => this.imds.close());
+    const s3 = await S3Emulator.start({ region: D.REGION, bucket: this.bucket, get allowedRoles() { return roleExists() ? [D.ROLE_NAME] : []; }, faults: () => this.faults() }, this.store, this.counters, join(this.dir, 's3rver'));
+    this.closers.push(() => s3.close());
+    this.s3Url = s3.url;
+    const imds = await ImdsEmulator.start({ accountId: D.ACCOUNT_ID, region: D.REGION, roleName: D.NODE_ROLE_NAME, instanceId: D.INSTANCE_ID }, this.store, this.counters);
+    this.closers.push(() => imds.close());
+    this.imdsUrl = imds.url;
     this.agent = await PodIdentityAgent.start(
       { issuerUrl: this.issuer.url, issuerJwk: this.issuer.jwk, clusterName: D.CLUSTER_NAME, account: () => this.account_, credentialsSeconds: () => this.credentialsSeconds() },
       this.store,
       this.counters,
     );
     this.closers.push(() => this.agent.close());
+    this.podIdentityUrl = this.agent.credentialsUrl;
     this.projections.push(this.projection(D.IRSA_TOKEN_DIR, D.IRSA_TOKEN_FILE, D.IRSA_AUDIENCE), this.projection(D.POD_IDENTITY_TOKEN_DIR, D.POD_IDENTITY_TOKEN_FILE, D.POD_IDENTITY_AUDIENCE));
     await this.applyTokenFaults(undefined, this.faults());
     await this.applyListenerFaults(this.faults());
@@ -265,6 +258,7 @@ class SandboxWorld implements World {
     const started = await startKubeApi(facts, this.issuer.url, join(this.dir, 'kube'));
     this.kube = started.api;
     this.closers.push(() => this.kube.close());
+    this.kubeApiUrl = this.kube.url;
     this.kubeconfig = started.kubeconfig;
     this.adminKubeconfig = started.adminKubeconfig;
   }

@@ -33,7 +33,7 @@ run() {
   [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 }
 run unit --test-concurrency=4 "${unit[@]}"
-run e2e --test-concurrency=4 "${e2e[@]}"
+run e2e --test-concurrency=6 "${e2e[@]}"
 [ "${#soak[@]}" -eq 0 ] || run soak --test-concurrency=1 "${soak[@]}"
 
 count() { cat "$logs"/* | awk -v key="$1" '$1 == "#" && $2 == key { n += $3 } END { print n + 0 }'; }

@@ -55,7 +55,8 @@ async function check(config: Config, warnings: readonly string[]): Promise<numbe
   for (const w of warnings) log.warn(w);
   const { probe } = buildProbe(config);
   const report = await probe.run(new AbortController().signal);
-  process.stdout.write(config.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+  // Written before the exit: into a full pipe (a slow reader) the rest would be queued, and process.exit drops it.
+  await new Promise<void>((resolve) => process.stdout.write(config.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report), () => resolve()));
   return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
 }
 

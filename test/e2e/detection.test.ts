@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { startWorld, type ScenarioName, type World } from '../../sandbox/world.js';
 import { loadConfig } from '../../src/config.js';
 import { ServeProcess } from '../helpers/process.js';
-import { endOf, JITTER, Observer, Results, SLACK_MS, sleep, summarise, type Timing } from './faults-harness.js';
+import { endOf, JITTER, Observer, pollFor, Results, SAMPLE_EVERY_MS, SLACK_MS, sleep, summarise, type Timing } from './faults-harness.js';
 
 /** The probe's defaults; the only setting the test changes is the interval (default 60 s). */
 const DEFAULTS = loadConfig(['serve'], {}).config;
@@ -73,6 +73,8 @@ for (const w of WORLDS) {
       const c0 = await cycles();
       world.resetStats();
       await sleep(STEADY_MS);
+      // At least five cycles, however long the machine takes to run them.
+      await pollFor('five cycles', async () => ((await cycles()) - c0 >= 5 ? true : undefined), 60_000, SAMPLE_EVERY_MS);
       const stats = world.stats();
       const n = (await cycles()) - c0;
       const assumes = stats.sts.AssumeRoleWithWebIdentity?.requests ?? 0;

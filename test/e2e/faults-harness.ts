@@ -10,12 +10,15 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, get, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SETTING } from '../../src/settings.js';
+import { JITTER } from '../../src/timings.js';
 import type { Report } from '../../src/types.js';
-import type { ServeProcess } from '../helpers/process.js';
+import { startWorld, type World, type WorldOptions } from '../../sandbox/world.js';
+import { ServeProcess } from '../helpers/process.js';
 
 export const RESULTS_DIR = fileURLToPath(new URL('../../../.tmp/reliability/', import.meta.url));
 
@@ -225,16 +228,24 @@ export class Observer {
   /** Every readiness transition seen in /status, by `at`. */
   readonly transitions = new Map<string, Transition>();
 
+  /** Kept-alive connections: a sample costs a third of the CPU of two fetch() calls, and tests sample often. */
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 2 });
+
   constructor(readonly serve: ServeProcess) {}
 
+  private get(path: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      get(`${this.serve.url}${path}`, { agent: this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.once('error', reject);
+      }).once('error', reject);
+    });
+  }
+
   async sample(): Promise<Sample> {
-    const [status, livez] = await Promise.all([
-      fetch(`${this.serve.url}/status`).then(async (r) => (await r.json()) as StatusDoc),
-      fetch(`${this.serve.url}/livez`).then(async (r) => {
-        await r.arrayBuffer();
-        return r.status;
-      }),
-    ]);
+    const [status, livez] = await Promise.all([this.get('/status').then((r) => JSON.parse(r.body) as StatusDoc), this.get('/livez').then((r) => r.status)]);
     const s: Sample = { at: Date.now(), ready: status.readiness.ready, cause: status.readiness.cause, livez, status };
     this.samples.push(s);
     if (status.lastReport) this.reports.set(status.lastReport.startedAt, status.lastReport);
@@ -246,7 +257,7 @@ export class Observer {
     return pollFor(what, async () => {
       const s = await this.sample();
       return predicate(s) ? s : undefined;
-    }, deadlineMs, 20);
+    }, deadlineMs, SAMPLE_EVERY_MS);
   }
 
   /** Samples for `ms`, returning what was seen. */
@@ -255,7 +266,7 @@ export class Observer {
     const end = Date.now() + ms;
     while (Date.now() < end) {
       await this.sample();
-      await sleep(20);
+      await sleep(SAMPLE_EVERY_MS);
     }
     return this.samples.slice(from);
   }
@@ -293,6 +304,55 @@ export function failedReasons(reports: readonly Report[]): string[] {
 }
 
 // ---------------------------------------------------------------------------
+// one running probe of a test's own
+
+/** What a test case runs against: its own sandbox, optionally a tap in front of one service, and a `serve`. */
+export class Probed {
+  serve!: ServeProcess;
+  obs!: Observer;
+  constructor(
+    readonly world: World,
+    private readonly tapped: HttpTap | undefined,
+  ) {}
+
+  get tap(): HttpTap {
+    if (this.tapped === undefined) throw new Error('this probe has no tap: give withProbe a `tapping`');
+    return this.tapped;
+  }
+}
+
+export interface ProbeSetup {
+  readonly world?: WorldOptions;
+  /** The service to put an HttpTap in front of (the env then points the probe at `p.tap.url`). */
+  readonly tapping?: (w: World) => string;
+  /** The probe's environment (default: the sandbox's env file). */
+  readonly env?: (p: Probed) => Record<string, string> | Promise<Record<string, string>>;
+  /** `serve` flags (default: probeArgs(FAST), the defaults at a short interval). */
+  readonly args?: readonly string[];
+}
+
+/**
+ * Runs `body` against a probe of its own and stops everything after, pass or
+ * fail. One fixture per test case lets a file's cases run side by side.
+ */
+export async function withProbe<T>(setup: ProbeSetup, body: (p: Probed) => Promise<T>): Promise<T> {
+  const world = await startWorld(setup.world ?? {});
+  let tap: HttpTap | undefined;
+  let p: Probed | undefined;
+  try {
+    tap = setup.tapping ? await HttpTap.start(setup.tapping(world)) : undefined;
+    p = new Probed(world, tap);
+    p.serve = await ServeProcess.start(setup.env ? await setup.env(p) : { ...world.env }, [...(setup.args ?? probeArgs(FAST))]);
+    p.obs = new Observer(p.serve);
+    return await body(p);
+  } finally {
+    await p?.serve?.stop();
+    await tap?.close();
+    await world.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------
 // measuring one fault
 
 export interface Timing {
@@ -301,16 +361,28 @@ export interface Timing {
   readonly failureThreshold: number;
 }
 
-/** The timing the fault tests run the probe with. */
-export const FAST: Timing = { intervalMs: 300, timeoutMs: 1_000, failureThreshold: 3 };
-/** The scheduler's jitter on every delay (src/scheduler.ts). */
-export const JITTER = 0.1;
+/**
+ * The timing the fault tests run the probe with: the defaults a user runs, with
+ * only the interval shortened (the timeout and the failure threshold decide what
+ * the probe can detect and when, so they stay as shipped).
+ */
+export const FAST: Timing = { intervalMs: 300, timeoutMs: SETTING.timeout.default, failureThreshold: SETTING.failureThreshold.default };
+export { JITTER };
 /** Scheduling and sampling slack on a loaded 2-core machine. */
 export const SLACK_MS = 2_000;
+/**
+ * How often an Observer samples a running probe. Every sample is two requests
+ * to a probe running under the image's --jitless: at 20 ms the sampling alone
+ * tripled the CPU of a test. 100 ms is well inside SLACK_MS and shorter than any
+ * interval a test runs, so no report goes unseen.
+ */
+export const SAMPLE_EVERY_MS = 100;
 
-/** `serve` flags for a timing. */
+/** `serve` flags for a timing: only the interval; the timeout and the threshold must be the defaults. */
 export function probeArgs(t: Timing): string[] {
-  return ['--interval', `${t.intervalMs}ms`, '--timeout', `${t.timeoutMs}ms`, '--failure-threshold', String(t.failureThreshold)];
+  assert.equal(t.timeoutMs, SETTING.timeout.default, 'a test runs the default timeout');
+  assert.equal(t.failureThreshold, SETTING.failureThreshold.default, 'a test runs the default failure threshold');
+  return ['--interval', `${t.intervalMs}ms`];
 }
 
 /** Recovery bound: what is left of the cycle in flight, one interval with jitter, a healthy cycle, slack. */
@@ -346,7 +418,7 @@ export interface FaultSpec {
   readonly fault: string;
   apply(): Promise<void>;
   clear(): Promise<void>;
-  /** Keep the fault on for at least this long after the flip (to see steady failing cycles). Default 1 interval + 1 timeout. */
+  /** Keep the fault on for at least this long after the flip (to see steady failing cycles). Default 2 intervals. */
   readonly holdAfterFlipMs?: number;
   /** Deadline for the flip; default 30 s. */
   readonly flipDeadlineMs?: number;
@@ -366,7 +438,7 @@ export async function measureFault(obs: Observer, timing: Timing, spec: FaultSpe
   } catch {
     flip = undefined;
   }
-  await obs.watch(spec.holdAfterFlipMs ?? timing.intervalMs + timing.timeoutMs);
+  await obs.watch(spec.holdAfterFlipMs ?? 2 * timing.intervalMs);
   const t1 = Date.now();
   await spec.clear();
   let up: Sample | undefined;

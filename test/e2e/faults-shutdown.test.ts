@@ -82,8 +82,9 @@ describe('shutdown during an in-flight cycle', () => {
     test(`${c.event}: exits 0 within ${EXIT_WITHIN_MS} ms and leaves nothing behind`, async () => {
       stsTap.hang = false;
       s3Tap.hang = false;
-      // A long timeout keeps a hung call in flight when the signal arrives; a long interval keeps the idle probe asleep.
-      const serve = await ServeProcess.start({ ...world.env, AWS_ENDPOINT_URL_STS: stsTap.url, AWS_ENDPOINT_URL_S3: s3Tap.url }, ['--interval', '3s', '--timeout', '30s']);
+      // The default timeout (5 s) keeps a hung call in flight when the signal arrives, well past EXIT_WITHIN_MS;
+      // an interval of 3 s keeps the idle probe asleep.
+      const serve = await ServeProcess.start({ ...world.env, AWS_ENDPOINT_URL_STS: stsTap.url, AWS_ENDPOINT_URL_S3: s3Tap.url }, ['--interval', '3s']);
       try {
         const obs = new Observer(serve);
         await obs.until('a first passing cycle', (s) => s.status.lastReport?.ok === true, 30_000);

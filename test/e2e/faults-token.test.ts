@@ -13,146 +13,163 @@ import { closeSync, constants as fsConstants, openSync } from 'node:fs';
 import { appendFile, mkdtemp, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { startWorld, type World } from '../../sandbox/world.js';
-import { ServeProcess } from '../helpers/process.js';
+import { describe, test } from 'node:test';
 import { TokenDir } from '../helpers/tokens.js';
-import { assertSurvived, FAST, measureFault, Observer, pollFor, probeArgs, recoveryBound, Results, summarise } from './faults-harness.js';
+import { assertSurvived, FAST, JITTER, measureFault, pollFor, recoveryBound, Results, SLACK_MS, summarise, withProbe, type Probed } from './faults-harness.js';
 
 const TIMING = FAST;
 const results = new Results('faults-token');
 
-describe('token file faults against a running probe', () => {
-  let world: World;
-  let tokens: TokenDir;
-  let serve: ServeProcess;
-  let obs: Observer;
-  const fresh = () => world.mintToken();
-  const restore = async () => tokens.write(await fresh());
+interface TokenProbe extends Probed {
+  readonly tokens: TokenDir;
+  /** A fresh token from the sandbox issuer. */
+  fresh(): Promise<string>;
+  /** Puts a fresh token back. */
+  restore(): Promise<void>;
+}
 
-  before(async () => {
-    world = await startWorld();
-    tokens = await TokenDir.create();
-    await restore();
-    serve = await ServeProcess.start({ ...world.env, AWS_WEB_IDENTITY_TOKEN_FILE: tokens.path, IRSA_PROBE_S3_BUCKET: '' }, probeArgs(TIMING));
-    obs = new Observer(serve);
-  });
-  after(async () => {
-    await serve?.stop();
-    await tokens?.remove();
-    await world?.stop();
-  });
+/** A probe of its own reading a projected-volume directory of its own. */
+async function withTokenProbe(body: (t: TokenProbe) => Promise<void>): Promise<void> {
+  const tokens = await TokenDir.create();
+  try {
+    await withProbe(
+      {
+        env: async (p) => {
+          await tokens.write(await p.world.mintToken());
+          return { ...p.world.env, AWS_WEB_IDENTITY_TOKEN_FILE: tokens.path, IRSA_PROBE_S3_BUCKET: '' };
+        },
+      },
+      (p) => {
+        const fresh = () => p.world.mintToken();
+        return body(Object.assign(p, { tokens, fresh, restore: async () => tokens.write(await fresh()) }));
+      },
+    );
+  } finally {
+    await tokens.remove();
+  }
+}
 
+describe('token file faults against a running probe', { concurrency: true }, () => {
   const nowS = () => Math.floor(Date.now() / 1000);
-  const faults: ReadonlyArray<{ fault: string; on: () => Promise<void>; reasons: string[] }> = [
-    { fault: 'token file deleted', on: () => rm(join(tokens.dir, '..data'), { force: true }), reasons: ['token:token_missing'] },
-    { fault: 'token file emptied', on: () => tokens.write(''), reasons: ['token:token_malformed'] },
-    { fault: 'token file replaced by garbage', on: () => tokens.write('this is not a JWT\n'), reasons: ['token:token_malformed'] },
-    { fault: 'token issued in the future (iat +1 h)', on: async () => tokens.write(await world.mintToken({ issuedAt: nowS() + 3600 })), reasons: ['token:token_malformed'] },
-    { fault: 'token expired (kubelet stopped rotating)', on: async () => tokens.write(await world.mintToken({ issuedAt: nowS() - 7200, lifetimeSeconds: 3600 })), reasons: ['token:token_expired'] },
-    { fault: 'token file of 10 MB', on: () => tokens.write('a'.repeat(10 * 1024 * 1024)), reasons: ['token:token_malformed'] },
+  const faults: ReadonlyArray<{ fault: string; on: (t: TokenProbe) => Promise<void>; reasons: string[] }> = [
+    { fault: 'token file deleted', on: ({ tokens }) => rm(join(tokens.dir, '..data'), { force: true }), reasons: ['token:token_missing'] },
+    { fault: 'token file emptied', on: ({ tokens }) => tokens.write(''), reasons: ['token:token_malformed'] },
+    { fault: 'token file replaced by garbage', on: ({ tokens }) => tokens.write('this is not a JWT\n'), reasons: ['token:token_malformed'] },
+    { fault: 'token issued in the future (iat +1 h)', on: async ({ tokens, world }) => tokens.write(await world.mintToken({ issuedAt: nowS() + 3600 })), reasons: ['token:token_malformed'] },
+    { fault: 'token expired (kubelet stopped rotating)', on: async ({ tokens, world }) => tokens.write(await world.mintToken({ issuedAt: nowS() - 7200, lifetimeSeconds: 3600 })), reasons: ['token:token_expired'] },
+    { fault: 'token file of 10 MB', on: ({ tokens }) => tokens.write('a'.repeat(10 * 1024 * 1024)), reasons: ['token:token_malformed'] },
   ];
 
   for (const f of faults) {
-    test(`survives: ${f.fault}`, async () => {
-      const m = results.add(await measureFault(obs, TIMING, { group: 'token', fault: f.fault, apply: f.on, clear: restore }));
-      assertSurvived(m, f.reasons, recoveryBound(TIMING));
-    });
+    test(`survives: ${f.fault}`, () =>
+      withTokenProbe(async (t) => {
+        const m = results.add(await measureFault(t.obs, TIMING, { group: 'token', fault: f.fault, apply: () => f.on(t), clear: t.restore }));
+        assertSurvived(m, f.reasons, recoveryBound(TIMING));
+      }));
   }
 
-  test('a token swapped atomically (kubelet ..data rename) every few ms never fails a cycle', async () => {
-    await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
-    const pool = await Promise.all(Array.from({ length: 16 }, () => fresh()));
-    const t0 = Date.now();
-    let swaps = 0;
-    const storm = (async () => {
-      while (Date.now() - t0 < 3_000) {
-        await tokens.write(pool[swaps % pool.length]!);
-        swaps += 1;
-      }
-    })();
-    const seen = await obs.watch(3_000);
-    await storm;
-    const t1 = Date.now();
-    const m = results.add({ ...summarise(obs, TIMING, { group: 'token', fault: `token swapped atomically ${swaps} times in 3 s`, notes: 'kubelet AtomicWriter: new ..<timestamp> dir, ..data symlink renamed over' }, { t0, t1 }) });
-    assert.ok(swaps >= 100, `only ${swaps} swaps`);
-    assert.ok(m.cyclesDuringFault >= 4, `only ${m.cyclesDuringFault} cycles`);
-    assert.equal(m.failedCycles, 0, `failed cycles during atomic swaps: ${m.reasons.join(', ')}`);
-    assert.ok(seen.every((s) => s.ready), 'readiness dropped during atomic swaps');
-  });
-
-  test('a token rewritten in place (truncate, then two writes) fails at worst as token_malformed, and recovers', async () => {
-    await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
-    const file = await realpath(tokens.path);
-    const pool = await Promise.all(Array.from({ length: 8 }, () => fresh()));
-    const t0 = Date.now();
-    let rewrites = 0;
-    const storm = (async () => {
-      while (Date.now() - t0 < 3_000) {
-        const token = pool[rewrites % pool.length]!;
-        await writeFile(file, '');
-        await appendFile(file, token.slice(0, 300));
-        await appendFile(file, token.slice(300));
-        rewrites += 1;
-      }
-    })();
-    await obs.watch(3_000);
-    await storm;
-    const t1 = Date.now();
-    const up = await obs.until('/readyz 200 after the in-place rewrites', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
-    const flip = obs.samplesIn(t0, t1).find((s) => !s.ready);
-    const m = results.add(summarise(obs, TIMING, { group: 'token', fault: `token rewritten in place ${rewrites} times in 3 s`, notes: 'not what kubelet does: readers may see an empty or half-written file' }, { t0, t1, up, ...(flip ? { flip } : {}) }));
-    assert.ok(m.reasons.every((r) => r === 'token:token_malformed' || r === 'sts:oidc_key_unavailable' || r === 'sts:sts_unavailable'), m.reasons.join(', '));
-    assert.ok(m.maxCycleMs <= TIMING.timeoutMs + 1_000);
-    assert.equal(m.overlaps, 0);
-    assert.equal(m.livezNon200, 0);
-    assert.ok(m.recoverMs! <= recoveryBound(TIMING), `recovery took ${m.recoverMs} ms`);
-  });
-
-  test('a FIFO in place of the token fails the check within its timeout, the probe recovers, and SIGTERM still exits', async () => {
-    await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
-    const fifoDir = await mkdtemp(join(tmpdir(), 'irsa-fifo-'));
-    const fifo = join(fifoDir, 'token');
-    execFileSync('mkfifo', [fifo]);
-    const release = () => {
-      // Readers blocked in open(2) on the FIFO hold libuv pool threads until a writer opens it.
-      for (let i = 0; i < 10; i++) {
-        try {
-          closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
-        } catch {
-          return;
-        }
-      }
-    };
-    try {
+  test('a token swapped atomically (kubelet ..data rename) every few ms never fails a cycle', () =>
+    withTokenProbe(async ({ obs, tokens, fresh }) => {
+      await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
+      const pool = await Promise.all(Array.from({ length: 16 }, () => fresh()));
       const t0 = Date.now();
-      await symlink(fifoDir, join(tokens.dir, '..fifo_tmp'));
-      await rename(join(tokens.dir, '..fifo_tmp'), join(tokens.dir, '..data'));
-      // More failed cycles than libuv has pool threads (4).
-      await pollFor('six failed cycles with the FIFO in place', async () => {
-        await obs.sample();
-        return obs.reportsIn(t0).filter((r) => !r.ok).length >= 6 ? true : undefined;
-      }, 30_000);
+      let swaps = 0;
+      let stop = false;
+      const storm = (async () => {
+        while (!stop) {
+          await tokens.write(pool[swaps % pool.length]!);
+          swaps += 1;
+        }
+      })();
+      // At least 3 s, 100 swaps and four cycles that started during the storm, however long the machine takes.
+      const from = obs.samples.length;
+      await obs.watch(3_000);
+      await obs.until('100 swaps and four cycles during the storm', () => swaps >= 100 && obs.reportsIn(t0).filter((r) => Date.parse(r.startedAt) >= t0).length >= 4, 60_000);
+      stop = true;
+      await storm;
+      const seen = obs.samples.slice(from);
       const t1 = Date.now();
-      await restore();
-      let up;
-      try {
-        up = await obs.until('/readyz 200 after the FIFO is replaced by a token', (s) => s.ready && s.status.lastReport?.ok === true, recoveryBound(TIMING) + 5_000);
-      } catch {
-        up = undefined;
-      }
+      const m = results.add({ ...summarise(obs, TIMING, { group: 'token', fault: `token swapped atomically ${swaps} times in ${((t1 - t0) / 1000).toFixed(1)} s`, notes: 'kubelet AtomicWriter: new ..<timestamp> dir, ..data symlink renamed over' }, { t0, t1 }) });
+      assert.ok(swaps >= 100, `only ${swaps} swaps`);
+      assert.ok(m.cyclesDuringFault >= 4, `only ${m.cyclesDuringFault} cycles`);
+      assert.equal(m.failedCycles, 0, `failed cycles during atomic swaps: ${m.reasons.join(', ')}`);
+      assert.ok(seen.every((s) => s.ready), 'readiness dropped during atomic swaps');
+    }));
+
+  test('a token rewritten in place (truncate, then two writes) fails at worst as token_malformed, and recovers', () =>
+    withTokenProbe(async ({ obs, tokens, fresh }) => {
+      await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
+      const file = await realpath(tokens.path);
+      const pool = await Promise.all(Array.from({ length: 8 }, () => fresh()));
+      const t0 = Date.now();
+      let rewrites = 0;
+      const storm = (async () => {
+        while (Date.now() - t0 < 3_000) {
+          const token = pool[rewrites % pool.length]!;
+          await writeFile(file, '');
+          await appendFile(file, token.slice(0, 300));
+          await appendFile(file, token.slice(300));
+          rewrites += 1;
+        }
+      })();
+      await obs.watch(3_000);
+      await storm;
+      const t1 = Date.now();
+      const up = await obs.until('/readyz 200 after the in-place rewrites', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
       const flip = obs.samplesIn(t0, t1).find((s) => !s.ready);
-      const m = results.add(summarise(obs, TIMING, { group: 'token', fault: 'token replaced by a FIFO (open blocks)' }, { t0, t1, ...(up ? { up } : {}), ...(flip ? { flip } : {}) }));
-      assert.ok(m.maxCycleMs <= TIMING.timeoutMs + 1_000, `a cycle took ${m.maxCycleMs} ms`);
+      const m = results.add(summarise(obs, TIMING, { group: 'token', fault: `token rewritten in place ${rewrites} times in 3 s`, notes: 'not what kubelet does: readers may see an empty or half-written file' }, { t0, t1, up, ...(flip ? { flip } : {}) }));
+      assert.ok(m.reasons.every((r) => r === 'token:token_malformed' || r === 'sts:oidc_key_unavailable' || r === 'sts:sts_unavailable'), m.reasons.join(', '));
+      assert.ok(m.maxCycleMs <= TIMING.timeoutMs + 1_000);
+      assert.equal(m.overlaps, 0);
       assert.equal(m.livezNon200, 0);
-      assert.ok(m.reasons.every((r) => r.startsWith('token:')), m.reasons.join(', '));
-      assert.notEqual(m.recoverMs, null, 'the probe never recovered once the FIFO was replaced by a valid token: readTokenFile blocks in open(2) on a FIFO, and the blocked reads exhaust the libuv thread pool');
-      const stopped = await serve.stop();
-      assert.ok(stopped.ms <= 2_000, `SIGTERM took ${stopped.ms} ms to stop the probe`);
-    } finally {
-      release();
-      await rm(fifoDir, { recursive: true, force: true });
-      if (serve.child.exitCode === null && serve.child.signalCode === null) await serve.stop();
-    }
-  });
+      assert.ok(m.recoverMs! <= recoveryBound(TIMING), `recovery took ${m.recoverMs} ms`);
+    }));
+
+  test('a FIFO in place of the token fails the check within its timeout, the probe recovers, and SIGTERM still exits', () =>
+    withTokenProbe(async ({ serve, obs, tokens, restore }) => {
+      await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
+      const fifoDir = await mkdtemp(join(tmpdir(), 'irsa-fifo-'));
+      const fifo = join(fifoDir, 'token');
+      execFileSync('mkfifo', [fifo]);
+      const release = () => {
+        // Readers blocked in open(2) on the FIFO hold libuv pool threads until a writer opens it.
+        for (let i = 0; i < 10; i++) {
+          try {
+            closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+          } catch {
+            return;
+          }
+        }
+      };
+      try {
+        const t0 = Date.now();
+        await symlink(fifoDir, join(tokens.dir, '..fifo_tmp'));
+        await rename(join(tokens.dir, '..fifo_tmp'), join(tokens.dir, '..data'));
+        // More failed cycles than libuv has pool threads (4).
+        await pollFor('six failed cycles with the FIFO in place', async () => {
+          await obs.sample();
+          return obs.reportsIn(t0).filter((r) => !r.ok).length >= 6 ? true : undefined;
+        }, 6 * (TIMING.timeoutMs + TIMING.intervalMs * (1 + JITTER)) + SLACK_MS);
+        const t1 = Date.now();
+        await restore();
+        let up;
+        try {
+          up = await obs.until('/readyz 200 after the FIFO is replaced by a token', (s) => s.ready && s.status.lastReport?.ok === true, recoveryBound(TIMING) + 5_000);
+        } catch {
+          up = undefined;
+        }
+        const flip = obs.samplesIn(t0, t1).find((s) => !s.ready);
+        const m = results.add(summarise(obs, TIMING, { group: 'token', fault: 'token replaced by a FIFO (open blocks)' }, { t0, t1, ...(up ? { up } : {}), ...(flip ? { flip } : {}) }));
+        assert.ok(m.maxCycleMs <= TIMING.timeoutMs + 1_000, `a cycle took ${m.maxCycleMs} ms`);
+        assert.equal(m.livezNon200, 0);
+        assert.ok(m.reasons.every((r) => r.startsWith('token:')), m.reasons.join(', '));
+        assert.notEqual(m.recoverMs, null, 'the probe never recovered once the FIFO was replaced by a valid token: readTokenFile blocks in open(2) on a FIFO, and the blocked reads exhaust the libuv thread pool');
+        const stopped = await serve.stop();
+        assert.ok(stopped.ms <= 2_000, `SIGTERM took ${stopped.ms} ms to stop the probe`);
+      } finally {
+        release();
+        await rm(fifoDir, { recursive: true, force: true });
+        if (serve.child.exitCode === null && serve.child.signalCode === null) await serve.stop();
+      }
+    }));
 });

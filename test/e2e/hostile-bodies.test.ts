@@ -136,7 +136,7 @@ async function checkWatched(env: Record<string, string>): Promise<Watched> {
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = once(child, 'exit');
+  const exited = once(child, 'close');
   const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
   let peakBytes = 0;
   let running = true;

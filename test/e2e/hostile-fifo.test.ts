@@ -83,7 +83,7 @@ async function runChild(dir: string, args: string[]): Promise<{ outcome: string;
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_DEADLINE_MS);
-  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
   clearTimeout(timer);
   assert.equal(signal, null, `the child froze and was killed after ${CHILD_DEADLINE_MS} ms (event loop blocked); stderr: ${err.slice(0, 500)}`);
   assert.equal(code, 0, `child exited ${code}: ${err.slice(0, 500)}`);

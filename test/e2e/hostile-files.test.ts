@@ -152,7 +152,7 @@ describe('a read stuck in the thread pool at exit', () => {
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const started = Date.now();
     const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    const [code, signal] = (await once(proc, 'exit')) as [number | null, string | null];
+    const [code, signal] = (await once(proc, 'close')) as [number | null, string | null];
     clearTimeout(timer);
     return { code, signal, ms: Date.now() - started, stderr };
   }

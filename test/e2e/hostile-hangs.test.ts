@@ -129,69 +129,73 @@ const CASES: readonly HangCase[] = [
 
 const readyAndPassing = (obs: Observer) => obs.until('a ready, passing cycle', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
 
-for (const c of CASES) {
-  describe(`a hang in ${c.name}`, () => {
-    let world: World;
-    let tap: HttpTap;
-    let serve: ServeProcess;
-    let obs: Observer;
+// Each case has its own sandbox, proxy and probe: they run side by side.
+describe('hangs, each against a probe of its own', { concurrency: true }, () => {
+  for (const c of CASES) {
+    // Its tests share one probe: one after another.
+    describe(`a hang in ${c.name}`, { concurrency: 1 }, () => {
+      let world: World;
+      let tap: HttpTap;
+      let serve: ServeProcess;
+      let obs: Observer;
 
-    before(async () => {
-      world = await startWorld(c.world ?? {});
-      tap = await HttpTap.start(c.upstream(world));
-      serve = await ServeProcess.start(c.env(world, tap), ['--interval', `${INTERVAL_MS}ms`]);
-      obs = new Observer(serve);
-    });
-    after(async () => {
-      await serve?.stop();
-      await tap?.close();
-      await world?.stop();
-    });
-
-    test(`fails the ${c.check} check, recovers within two cycles after it ends, and leaves no request, socket or fd behind`, async (t) => {
-      const pid = serve.child.pid!;
-      await readyAndPassing(obs);
-      // Keep-alive sockets come and go with the SDK clients (the servers close idle ones after 5 s): the baseline is
-      // the most a healthy probe holds in its steady state.
-      await obs.watch(KEEP_ALIVE_MS);
-      const baseline = await highWater(pid, KEEP_ALIVE_MS + 1_000);
-
-      const t0 = Date.now();
-      await c.hangOn(tap, world);
-      await obs.until(`the ${c.check} check to time out`, (s) => s.status.lastReport?.checks.some((k) => k.name === c.check && k.status === 'fail' && k.reason === 'timeout') === true, 4 * TIMEOUT_MS + SLACK_MS);
-      // A second hung cycle: whatever one hung request leaks, two leak more.
-      await obs.until(`a second failing cycle`, (s) => obs.reportsIn(t0).filter((r) => !r.ok).length >= 2 || !s.ready, 3 * TIMEOUT_MS + SLACK_MS);
-      assert.ok(tap.exchanges.some((e) => e.startedAt >= t0 && e.outcome !== 'answered'), 'the proxy held no request: the hang was not exercised');
-
-      const t1 = Date.now();
-      c.hangOff(tap);
-      const up = await obs.until('ready and passing after the hang ended', (s) => s.ready && s.status.lastReport?.ok === true && Date.parse(s.status.lastReport.startedAt) >= t1, TWO_CYCLES_MS + 30_000);
-      const recoverMs = up.at - t1;
-      assert.ok(recoverMs <= TWO_CYCLES_MS, `recovered ${recoverMs} ms after the hang ended (bound: two cycles, ${TWO_CYCLES_MS} ms)`);
-
-      // Every hung request was given up by the probe (aborted), none is left open at the proxy.
-      await pollFor('no request left pending at the proxy', () => (tap.pending === 0 ? true : undefined), TIMEOUT_MS + SLACK_MS);
-      let now: Fds = fdsOf(pid);
-      await pollFor(`fds back to baseline (${JSON.stringify(baseline)})`, async () => {
-        now = fdsOf(pid);
-        return now.total <= baseline.total + FD_TOLERANCE && now.sockets <= baseline.sockets + FD_TOLERANCE ? true : undefined;
-      }, KEEP_ALIVE_MS + TIMEOUT_MS + SLACK_MS, 50).catch(() => undefined);
-      assert.ok(now.total <= baseline.total + FD_TOLERANCE, `open fds ${now.total} after recovery, ${baseline.total} before the hang`);
-      assert.ok(now.sockets <= baseline.sockets + FD_TOLERANCE, `open sockets ${now.sockets} after recovery, ${baseline.sockets} before the hang`);
-      assert.equal((await serve.get('/livez')).status, 200);
-      const given = tap.exchanges.filter((e) => e.startedAt >= t0 && e.startedAt < t1 && e.outcome === 'aborted').length;
-      t.diagnostic(`${c.name}: recovered in ${recoverMs} ms; ${given} hung requests given up by the probe; fds ${baseline.total} (sockets ${baseline.sockets}) at most before, ${now.total} (${now.sockets}) after`);
-    });
-
-    if (c.check === 's3') {
-      test('the full /metrics of the running probe passes promtool check metrics', async () => {
-        await readyAndPassing(obs);
-        const { body } = await serve.get('/metrics');
-        const r = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8', timeout: 60_000 });
-        if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('promtool is not installed: run scripts/install-tools.sh prometheus (as root) first');
-        assert.equal(`${r.stdout}${r.stderr}`.trim(), '', `promtool check metrics reported:\n${r.stdout}${r.stderr}`);
-        assert.equal(r.status, 0);
+      before(async () => {
+        world = await startWorld(c.world ?? {});
+        tap = await HttpTap.start(c.upstream(world));
+        serve = await ServeProcess.start(c.env(world, tap), ['--interval', `${INTERVAL_MS}ms`]);
+        obs = new Observer(serve);
       });
-    }
-  });
-}
+      after(async () => {
+        await serve?.stop();
+        await tap?.close();
+        await world?.stop();
+      });
+
+      test(`fails the ${c.check} check, recovers within two cycles after it ends, and leaves no request, socket or fd behind`, async (t) => {
+        const pid = serve.child.pid!;
+        await readyAndPassing(obs);
+        // Keep-alive sockets come and go with the SDK clients (the servers close idle ones after 5 s): the baseline is
+        // the most a healthy probe holds in its steady state.
+        await obs.watch(KEEP_ALIVE_MS);
+        const baseline = await highWater(pid, KEEP_ALIVE_MS + 1_000);
+
+        const t0 = Date.now();
+        await c.hangOn(tap, world);
+        await obs.until(`the ${c.check} check to time out`, (s) => s.status.lastReport?.checks.some((k) => k.name === c.check && k.status === 'fail' && k.reason === 'timeout') === true, 4 * TIMEOUT_MS + SLACK_MS);
+        // A second hung cycle: whatever one hung request leaks, two leak more.
+        await obs.until(`a second failing cycle`, (s) => obs.reportsIn(t0).filter((r) => !r.ok).length >= 2 || !s.ready, 3 * TIMEOUT_MS + SLACK_MS);
+        assert.ok(tap.exchanges.some((e) => e.startedAt >= t0 && e.outcome !== 'answered'), 'the proxy held no request: the hang was not exercised');
+
+        const t1 = Date.now();
+        c.hangOff(tap);
+        const up = await obs.until('ready and passing after the hang ended', (s) => s.ready && s.status.lastReport?.ok === true && Date.parse(s.status.lastReport.startedAt) >= t1, TWO_CYCLES_MS + 30_000);
+        const recoverMs = up.at - t1;
+        assert.ok(recoverMs <= TWO_CYCLES_MS, `recovered ${recoverMs} ms after the hang ended (bound: two cycles, ${TWO_CYCLES_MS} ms)`);
+
+        // Every hung request was given up by the probe (aborted), none is left open at the proxy.
+        await pollFor('no request left pending at the proxy', () => (tap.pending === 0 ? true : undefined), TIMEOUT_MS + SLACK_MS);
+        let now: Fds = fdsOf(pid);
+        await pollFor(`fds back to baseline (${JSON.stringify(baseline)})`, async () => {
+          now = fdsOf(pid);
+          return now.total <= baseline.total + FD_TOLERANCE && now.sockets <= baseline.sockets + FD_TOLERANCE ? true : undefined;
+        }, KEEP_ALIVE_MS + TIMEOUT_MS + SLACK_MS, 50).catch(() => undefined);
+        assert.ok(now.total <= baseline.total + FD_TOLERANCE, `open fds ${now.total} after recovery, ${baseline.total} before the hang`);
+        assert.ok(now.sockets <= baseline.sockets + FD_TOLERANCE, `open sockets ${now.sockets} after recovery, ${baseline.sockets} before the hang`);
+        assert.equal((await serve.get('/livez')).status, 200);
+        const given = tap.exchanges.filter((e) => e.startedAt >= t0 && e.startedAt < t1 && e.outcome === 'aborted').length;
+        t.diagnostic(`${c.name}: recovered in ${recoverMs} ms; ${given} hung requests given up by the probe; fds ${baseline.total} (sockets ${baseline.sockets}) at most before, ${now.total} (${now.sockets}) after`);
+      });
+
+      if (c.check === 's3') {
+        test('the full /metrics of the running probe passes promtool check metrics', async () => {
+          await readyAndPassing(obs);
+          const { body } = await serve.get('/metrics');
+          const r = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8', timeout: 60_000 });
+          if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('promtool is not installed: run scripts/install-tools.sh prometheus (as root) first');
+          assert.equal(`${r.stdout}${r.stderr}`.trim(), '', `promtool check metrics reported:\n${r.stdout}${r.stderr}`);
+          assert.equal(r.status, 0);
+        });
+      }
+    });
+  }
+});

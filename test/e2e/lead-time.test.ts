@@ -14,10 +14,10 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
-import { startWorld, type ScenarioName, type World } from '../../sandbox/world.js';
-import { cleanEnv, ServeProcess } from '../helpers/process.js';
-import { Observer, pollFor, Results } from './faults-harness.js';
+import { describe, test } from 'node:test';
+import type { ScenarioName } from '../../sandbox/world.js';
+import { cleanEnv } from '../helpers/process.js';
+import { pollFor, Results, withProbe } from './faults-harness.js';
 
 const APP = fileURLToPath(new URL('../helpers/app.js', import.meta.url));
 const CREDENTIALS_S = 8;
@@ -110,58 +110,51 @@ const WORLDS: ReadonlyArray<{ mechanism: string; healthy: ScenarioName; breaks: 
 /** Breaks that reach the application only when the credentials it holds expire. */
 const AT_EXPIRY = new Set<ScenarioName>(['wrong-subject', 'no-oidc-provider', 'bad-thumbprint', 'wrong-audience', 'pod-identity-unassociated', 'pod-identity-agent-down']);
 
-for (const w of WORLDS) {
-  describe(`${w.mechanism}: the probe warns before the application's SDK fails`, () => {
-    let world: World;
-    let serve: ServeProcess;
-    let obs: Observer;
-    let app: App;
-    before(async () => {
-      world = await startWorld({ scenario: w.healthy, credentialsDurationSeconds: CREDENTIALS_S });
-      serve = await ServeProcess.start({ ...world.env }, ['--interval', `${INTERVAL_MS}ms`]);
-      obs = new Observer(serve);
-      app = App.start({ ...world.env });
-    });
-    after(async () => {
-      await app?.stop();
-      await serve?.stop();
-      await world?.stop();
-    });
+/** Cases at once per mechanism: each runs a sandbox, a probe and an application of its own. */
+const SIDE_BY_SIDE = 4;
 
+for (const w of WORLDS) {
+  describe(`${w.mechanism}: the probe warns before the application's SDK fails`, { concurrency: SIDE_BY_SIDE }, () => {
     for (const [name, scenario] of w.breaks) {
-      test(`${name}: ${AT_EXPIRY.has(scenario) ? 'the probe is unready while the application still works, until its credentials expire' : 'the application fails at once: a permission is evaluated on every call'}`, async () => {
-        await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 30_000);
-        await app.refreshed();
-        const t0 = Date.now();
-        let flip, failed;
-        try {
-          await world.setScenario(scenario);
-          flip = await obs.until(`${name}: /readyz 503`, (s) => !s.ready, 30_000);
-          failed = await pollFor(`${name}: the application to fail`, () => app.firstFailureAfter(t0), (CREDENTIALS_S + 10) * 1000, 50);
-        } finally {
-          await world.setScenario(w.healthy);
-        }
-        const firstFailedCycle = obs.reportsIn(t0).find((r) => !r.ok && Date.parse(r.startedAt) >= t0);
-        const row = results.add({
-          group: w.mechanism,
-          break: name,
-          appFailsMs: failed.at - t0,
-          probeDetectMs: flip.at - t0,
-          probeFirstFailureMs: firstFailedCycle ? Date.parse(firstFailedCycle.startedAt) + firstFailedCycle.durationMs - t0 : flip.at - t0,
-          appFailedWith: failed.code ?? '?',
-          credentialsS: CREDENTIALS_S,
-          intervalMs: INTERVAL_MS,
-        });
-        if (AT_EXPIRY.has(scenario)) {
-          // Sessions issued before the break stay valid: the application works until the one it holds expires (whole-second expiries: up to 1 s early).
-          assert.ok(row.appFailsMs >= (CREDENTIALS_S - 2) * 1000, `${name}: the application failed ${row.appFailsMs} ms after the break, before its credentials expired`);
-          assert.ok(row.probeDetectMs < row.appFailsMs, `${name}: the probe (${row.probeDetectMs} ms) was not first (application ${row.appFailsMs} ms)`);
-        } else {
-          assert.ok(row.appFailsMs <= 2_000, `${name}: the application kept working ${row.appFailsMs} ms`);
-        }
-        await obs.until(`${name}: ready again`, (s) => s.ready && s.status.lastReport?.ok === true, 30_000);
-        await pollFor(`${name}: the application to work again`, () => (app.calls.at(-1)?.ok ? true : undefined), 30_000, 50);
-      });
+      test(`${name}: ${AT_EXPIRY.has(scenario) ? 'the probe is unready while the application still works, until its credentials expire' : 'the application fails at once: a permission is evaluated on every call'}`, () =>
+        withProbe({ world: { scenario: w.healthy, credentialsDurationSeconds: CREDENTIALS_S }, args: ['--interval', `${INTERVAL_MS}ms`] }, async ({ world, obs }) => {
+          const app = App.start({ ...world.env });
+          try {
+            await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 30_000);
+            await app.refreshed();
+            const t0 = Date.now();
+            let flip, failed;
+            try {
+              await world.setScenario(scenario);
+              flip = await obs.until(`${name}: /readyz 503`, (s) => !s.ready, 30_000);
+              failed = await pollFor(`${name}: the application to fail`, () => app.firstFailureAfter(t0), (CREDENTIALS_S + 10) * 1000, 50);
+            } finally {
+              await world.setScenario(w.healthy);
+            }
+            const firstFailedCycle = obs.reportsIn(t0).find((r) => !r.ok && Date.parse(r.startedAt) >= t0);
+            const row = results.add({
+              group: w.mechanism,
+              break: name,
+              appFailsMs: failed.at - t0,
+              probeDetectMs: flip.at - t0,
+              probeFirstFailureMs: firstFailedCycle ? Date.parse(firstFailedCycle.startedAt) + firstFailedCycle.durationMs - t0 : flip.at - t0,
+              appFailedWith: failed.code ?? '?',
+              credentialsS: CREDENTIALS_S,
+              intervalMs: INTERVAL_MS,
+            });
+            if (AT_EXPIRY.has(scenario)) {
+              // Sessions issued before the break stay valid: the application works until the one it holds expires (whole-second expiries: up to 1 s early).
+              assert.ok(row.appFailsMs >= (CREDENTIALS_S - 2) * 1000, `${name}: the application failed ${row.appFailsMs} ms after the break, before its credentials expired`);
+              assert.ok(row.probeDetectMs < row.appFailsMs, `${name}: the probe (${row.probeDetectMs} ms) was not first (application ${row.appFailsMs} ms)`);
+            } else {
+              assert.ok(row.appFailsMs <= 2_000, `${name}: the application kept working ${row.appFailsMs} ms`);
+            }
+            await obs.until(`${name}: ready again`, (s) => s.ready && s.status.lastReport?.ok === true, 30_000);
+            await pollFor(`${name}: the application to work again`, () => (app.calls.at(-1)?.ok ? true : undefined), 30_000, 50);
+          } finally {
+            await app.stop();
+          }
+        }));
     }
   });
 }

@@ -37,7 +37,7 @@ async function waitFor(predicate: () => boolean | Promise<boolean>, deadlineMs: 
 
 async function exitOf(p: Proc, signal?: NodeJS.Signals): Promise<number | null> {
   if (p.child.exitCode !== null) return p.child.exitCode;
-  const exited = once(p.child, 'exit');
+  const exited = once(p.child, 'close');
   if (signal) p.child.kill(signal);
   const killer = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
   const [code] = (await exited) as [number | null];

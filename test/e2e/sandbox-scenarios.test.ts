@@ -57,227 +57,231 @@ const EXPECTED: Record<ScenarioName, Expectation> = {
   },
 };
 
-describe('irsa-probe check --json against every sandbox scenario', () => {
-  for (const [scenario, expected] of Object.entries(EXPECTED) as Array<[ScenarioName, Expectation]>) {
-    const failing = Object.entries(expected.failing).map(([c, r]) => `${c}=${r}`).join(', ') || 'nothing';
-    test(`${scenario}: exits ${expected.exit}, fails ${failing}`, async () => {
-      // throttleShare 1: the throttled scenario throttles every call, so one cycle shows it for certain.
-      const world = await startWorld({ scenario, throttleShare: 1 });
+// The groups below share nothing: they run side by side.
+describe('sandbox scenarios, end to end', { concurrency: true }, () => {
+  describe('irsa-probe check --json against every sandbox scenario', { concurrency: 4 }, () => {
+    for (const [scenario, expected] of Object.entries(EXPECTED) as Array<[ScenarioName, Expectation]>) {
+      const failing = Object.entries(expected.failing).map(([c, r]) => `${c}=${r}`).join(', ') || 'nothing';
+      test(`${scenario}: exits ${expected.exit}, fails ${failing}`, async () => {
+        // throttleShare 1: the throttled scenario throttles every call, so one cycle shows it for certain.
+        const world = await startWorld({ scenario, throttleShare: 1 });
+        try {
+          const r = await runCli(['check', '--json'], { ...world.env, ...expected.env?.(world) }, 60_000);
+          assert.equal(r.code, expected.exit, r.stdout + r.stderr);
+          const report = JSON.parse(r.stdout) as Report;
+          const byName = new Map(report.checks.map((c) => [c.name, c]));
+          for (const [check, reason] of Object.entries(expected.failing)) {
+            assert.equal(byName.get(check as CheckName)?.status, 'fail', `${check}: ${JSON.stringify(byName.get(check as CheckName))}`);
+            assert.equal(byName.get(check as CheckName)?.reason, reason);
+          }
+          for (const check of expected.passing) assert.equal(byName.get(check)?.status, 'pass', `${check}: ${byName.get(check)?.message}`);
+          if (expected.fix) {
+            const { check, contains } = expected.fix(world);
+            const fixes = byName.get(check)!.findings.map((f) => f.fix).join('\n');
+            for (const text of contains) assert.ok(fixes.includes(text), `the ${check} fix lacks ${text}:\n${fixes}`);
+          }
+          assert.equal(report.ok, expected.exit === 0);
+        } finally {
+          await world.stop();
+        }
+      });
+    }
+  });
+
+  interface Probe {
+    serve: ServeProcess;
+    metrics(): Promise<string>;
+    cycles(): Promise<number>;
+    readyz(): Promise<{ status: number; body: string }>;
+  }
+
+  async function startProbe(world: World, extra: Record<string, string> = {}): Promise<Probe> {
+    const serve = await ServeProcess.start({ ...world.env, IRSA_PROBE_INTERVAL: '500ms', ...extra });
+    const metrics = async (): Promise<string> => (await serve.get('/metrics')).body;
+    return {
+      serve,
+      metrics,
+      cycles: async () => sampleValue(await metrics(), 'irsa_probe_cycles_total') ?? 0,
+      readyz: () => serve.get('/readyz'),
+    };
+  }
+
+  async function waitReady(probe: Probe, ready: boolean, deadlineMs = 30_000): Promise<{ status: number; body: string }> {
+    return probe.serve.waitFor('/readyz', (r) => r.status === (ready ? 200 : 503), deadlineMs);
+  }
+
+  // One sandbox and one probe, broken and healed scenario by scenario: one after another.
+  describe('irsa-probe serve against a sandbox broken and healed at run time', { concurrency: 1 }, () => {
+    const FAILURE_THRESHOLD = 3;
+    let world: World;
+    let probe: Probe;
+    before(async () => {
+      world = await startWorld();
+      probe = await startProbe(world);
+      await waitReady(probe, true);
+    });
+    after(async () => {
+      await probe?.serve.stop();
+      await world?.stop();
+    });
+
+    const broken: Array<[ScenarioName, CheckName, Reason]> = [
+      ['wrong-subject', 'sts', 'trust_policy_mismatch'],
+      ['wrong-audience', 'sts', 'token_audience'],
+      ['no-oidc-provider', 'sts', 'oidc_provider_missing'],
+      ['bad-thumbprint', 'sts', 'oidc_thumbprint'],
+      ['expired-token', 'token', 'token_expired'],
+      ['sts-down', 'sts', 'sts_unavailable'],
+      ['s3-denied', 's3', 's3_access_denied'],
+    ];
+    for (const [scenario, check, reason] of broken) {
+      test(`${scenario}: /readyz turns 503 within ${FAILURE_THRESHOLD} failed cycles with ${check}=${reason} in the metrics; healing makes it 200 within one interval`, async () => {
+        await waitReady(probe, true);
+        const failuresBefore = sampleValue(await probe.metrics(), 'irsa_check_failures_total', { check, reason }) ?? 0;
+        try {
+          await world.setScenario(scenario);
+          const brokeAt = await probe.cycles();
+          const unready = await waitReady(probe, false);
+          const cyclesToBreak = (await probe.cycles()) - brokeAt;
+          assert.ok(cyclesToBreak <= FAILURE_THRESHOLD + 1, `${cyclesToBreak} cycles to turn unready`);
+          // Unready after the threshold of failed cycles, or earlier once the last success is older than 3 intervals.
+          assert.match(unready.body, new RegExp(`\\[-\\]${check} failed: ${reason}`));
+          assert.match(unready.body, /consecutive failed cycles \(threshold 3\)|stale after/);
+          const text = await probe.metrics();
+          assert.ok((sampleValue(text, 'irsa_check_failures_total', { check, reason }) ?? 0) > failuresBefore, `irsa_check_failures_total{check="${check}",reason="${reason}"} did not grow`);
+          assert.equal(sampleValue(text, 'irsa_probe_ready'), 0);
+          assert.equal(sampleValue(text, 'irsa_probe_success'), 0);
+          assert.equal(sampleValue(text, 'irsa_check_success', { check }), 0);
+          const status = JSON.parse((await probe.serve.get('/status')).body) as { readiness: { ready: boolean }; lastReport: Report };
+          assert.equal(status.readiness.ready, false);
+          assert.equal(status.lastReport.checks.find((c) => c.name === check)?.reason, reason);
+        } finally {
+          const healedAt = await probe.cycles();
+          await world.setScenario('healthy');
+          await waitReady(probe, true);
+          const cyclesToHeal = (await probe.cycles()) - healedAt;
+          assert.ok(cyclesToHeal <= 2, `${cyclesToHeal} cycles to turn ready again`);
+        }
+        assert.equal(sampleValue(await probe.metrics(), 'irsa_probe_ready'), 1);
+      });
+    }
+  });
+
+  describe('irsa-probe serve: mechanisms and rotation', { concurrency: true }, () => {
+    test('not-injected: never ready; env_missing and fallback_to_node_role counted', async () => {
+      const world = await startWorld({ scenario: 'not-injected' });
+      const probe = await startProbe(world);
       try {
-        const r = await runCli(['check', '--json'], { ...world.env, ...expected.env?.(world) }, 60_000);
-        assert.equal(r.code, expected.exit, r.stdout + r.stderr);
-        const report = JSON.parse(r.stdout) as Report;
-        const byName = new Map(report.checks.map((c) => [c.name, c]));
-        for (const [check, reason] of Object.entries(expected.failing)) {
-          assert.equal(byName.get(check as CheckName)?.status, 'fail', `${check}: ${JSON.stringify(byName.get(check as CheckName))}`);
-          assert.equal(byName.get(check as CheckName)?.reason, reason);
-        }
-        for (const check of expected.passing) assert.equal(byName.get(check)?.status, 'pass', `${check}: ${byName.get(check)?.message}`);
-        if (expected.fix) {
-          const { check, contains } = expected.fix(world);
-          const fixes = byName.get(check)!.findings.map((f) => f.fix).join('\n');
-          for (const text of contains) assert.ok(fixes.includes(text), `the ${check} fix lacks ${text}:\n${fixes}`);
-        }
-        assert.equal(report.ok, expected.exit === 0);
+        await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_check_failures_total', { check: 'chain', reason: 'fallback_to_node_role' }) ?? 0) >= 2, 30_000);
+        const text = await probe.metrics();
+        assert.ok((sampleValue(text, 'irsa_check_failures_total', { check: 'env', reason: 'env_missing' }) ?? 0) >= 2);
+        assert.equal(sampleValue(text, 'irsa_probe_ready'), 0);
+        assert.equal((await probe.readyz()).status, 503);
+        assert.equal(sampleValue(text, 'irsa_probe_info', { mechanism: 'none' }), 1);
+        const status = JSON.parse((await probe.serve.get('/status')).body) as { defaultChain: { resolvesTo: string } | null };
+        assert.equal(status.defaultChain?.resolvesTo, 'arn:aws:sts::111122223333:assumed-role/eks-node-role/i-0abc1234def567890');
       } finally {
+        await probe.serve.stop();
         await world.stop();
       }
     });
-  }
-});
 
-interface Probe {
-  serve: ServeProcess;
-  metrics(): Promise<string>;
-  cycles(): Promise<number>;
-  readyz(): Promise<{ status: number; body: string }>;
-}
-
-async function startProbe(world: World, extra: Record<string, string> = {}): Promise<Probe> {
-  const serve = await ServeProcess.start({ ...world.env, IRSA_PROBE_INTERVAL: '500ms', IRSA_PROBE_TIMEOUT: '3s', ...extra });
-  const metrics = async (): Promise<string> => (await serve.get('/metrics')).body;
-  return {
-    serve,
-    metrics,
-    cycles: async () => sampleValue(await metrics(), 'irsa_probe_cycles_total') ?? 0,
-    readyz: () => serve.get('/readyz'),
-  };
-}
-
-async function waitReady(probe: Probe, ready: boolean, deadlineMs = 30_000): Promise<{ status: number; body: string }> {
-  return probe.serve.waitFor('/readyz', (r) => r.status === (ready ? 200 : 503), deadlineMs);
-}
-
-describe('irsa-probe serve against a sandbox broken and healed at run time', () => {
-  const FAILURE_THRESHOLD = 3;
-  let world: World;
-  let probe: Probe;
-  before(async () => {
-    world = await startWorld();
-    probe = await startProbe(world);
-    await waitReady(probe, true);
-  });
-  after(async () => {
-    await probe?.serve.stop();
-    await world?.stop();
-  });
-
-  const broken: Array<[ScenarioName, CheckName, Reason]> = [
-    ['wrong-subject', 'sts', 'trust_policy_mismatch'],
-    ['wrong-audience', 'sts', 'token_audience'],
-    ['no-oidc-provider', 'sts', 'oidc_provider_missing'],
-    ['bad-thumbprint', 'sts', 'oidc_thumbprint'],
-    ['expired-token', 'token', 'token_expired'],
-    ['sts-down', 'sts', 'sts_unavailable'],
-    ['s3-denied', 's3', 's3_access_denied'],
-  ];
-  for (const [scenario, check, reason] of broken) {
-    test(`${scenario}: /readyz turns 503 within ${FAILURE_THRESHOLD} failed cycles with ${check}=${reason} in the metrics; healing makes it 200 within one interval`, async () => {
-      await waitReady(probe, true);
-      const failuresBefore = sampleValue(await probe.metrics(), 'irsa_check_failures_total', { check, reason }) ?? 0;
+    test('pod-identity: ready, every check passing, mechanism pod-identity', async () => {
+      const world = await startWorld({ scenario: 'pod-identity' });
+      const probe = await startProbe(world);
       try {
-        await world.setScenario(scenario);
-        const brokeAt = await probe.cycles();
-        const unready = await waitReady(probe, false);
-        const cyclesToBreak = (await probe.cycles()) - brokeAt;
-        assert.ok(cyclesToBreak <= FAILURE_THRESHOLD + 1, `${cyclesToBreak} cycles to turn unready`);
-        // Unready after the threshold of failed cycles, or earlier once the last success is older than 3 intervals.
-        assert.match(unready.body, new RegExp(`\\[-\\]${check} failed: ${reason}`));
-        assert.match(unready.body, /consecutive failed cycles \(threshold 3\)|stale after/);
-        const text = await probe.metrics();
-        assert.ok((sampleValue(text, 'irsa_check_failures_total', { check, reason }) ?? 0) > failuresBefore, `irsa_check_failures_total{check="${check}",reason="${reason}"} did not grow`);
-        assert.equal(sampleValue(text, 'irsa_probe_ready'), 0);
-        assert.equal(sampleValue(text, 'irsa_probe_success'), 0);
-        assert.equal(sampleValue(text, 'irsa_check_success', { check }), 0);
-        const status = JSON.parse((await probe.serve.get('/status')).body) as { readiness: { ready: boolean }; lastReport: Report };
-        assert.equal(status.readiness.ready, false);
-        assert.equal(status.lastReport.checks.find((c) => c.name === check)?.reason, reason);
-      } finally {
-        const healedAt = await probe.cycles();
-        await world.setScenario('healthy');
         await waitReady(probe, true);
-        const cyclesToHeal = (await probe.cycles()) - healedAt;
-        assert.ok(cyclesToHeal <= 2, `${cyclesToHeal} cycles to turn ready again`);
+        const text = await probe.metrics();
+        for (const check of CHECKS) assert.equal(sampleValue(text, 'irsa_check_success', { check }), 1, check);
+        assert.equal(sampleValue(text, 'irsa_probe_info', { mechanism: 'pod-identity' }), 1);
+        assert.ok((world.stats().podIdentity.credentials?.requests ?? 0) >= 1);
+      } finally {
+        await probe.serve.stop();
+        await world.stop();
       }
-      assert.equal(sampleValue(await probe.metrics(), 'irsa_probe_ready'), 1);
     });
-  }
-});
 
-describe('irsa-probe serve: mechanisms and rotation', () => {
-  test('not-injected: never ready; env_missing and fallback_to_node_role counted', async () => {
-    const world = await startWorld({ scenario: 'not-injected' });
-    const probe = await startProbe(world);
-    try {
-      await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_check_failures_total', { check: 'chain', reason: 'fallback_to_node_role' }) ?? 0) >= 2, 30_000);
-      const text = await probe.metrics();
-      assert.ok((sampleValue(text, 'irsa_check_failures_total', { check: 'env', reason: 'env_missing' }) ?? 0) >= 2);
-      assert.equal(sampleValue(text, 'irsa_probe_ready'), 0);
-      assert.equal((await probe.readyz()).status, 503);
-      assert.equal(sampleValue(text, 'irsa_probe_info', { mechanism: 'none' }), 1);
-      const status = JSON.parse((await probe.serve.get('/status')).body) as { defaultChain: { resolvesTo: string } | null };
-      assert.equal(status.defaultChain?.resolvesTo, 'arn:aws:sts::111122223333:assumed-role/eks-node-role/i-0abc1234def567890');
-    } finally {
-      await probe.serve.stop();
-      await world.stop();
-    }
+    test('token rotation while serving causes no failed cycle, and the probe assumes again with the new token', async () => {
+      const lifetime = 6;
+      const world = await startWorld({ tokenLifetimeSeconds: lifetime });
+      const probe = await startProbe(world);
+      const statuses: number[] = [];
+      let polling = true;
+      try {
+        await waitReady(probe, true);
+        const assumedBefore = world.stats().sts.AssumeRoleWithWebIdentity?.requests ?? 0;
+        const writesBefore = world.stats().tokenWrites;
+        const poller = (async () => {
+          while (polling) {
+            statuses.push((await probe.readyz()).status);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        })();
+        // Two rotations of both token files.
+        const end = Date.now() + lifetime * 1000 * 4;
+        while (world.stats().tokenWrites < writesBefore + 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, 1500));
+        polling = false;
+        await poller;
+        assert.ok(world.stats().tokenWrites >= writesBefore + 4, 'the token rotated twice');
+        assert.ok((world.stats().sts.AssumeRoleWithWebIdentity?.requests ?? 0) >= assumedBefore + 2, 'the probe assumed again after each rotation');
+        const text = await probe.metrics();
+        const failures = text.split('\n').filter((l) => l.startsWith('irsa_check_failures_total{') && !/\s0$/.test(l));
+        assert.deepEqual(failures, [], 'no check failed');
+        assert.ok(statuses.length > 10 && statuses.every((s) => s === 200), `readiness: ${statuses.join(' ')}`);
+      } finally {
+        polling = false;
+        await probe.serve.stop();
+        await world.stop();
+      }
+    });
   });
 
-  test('pod-identity: ready, every check passing, mechanism pod-identity', async () => {
-    const world = await startWorld({ scenario: 'pod-identity' });
-    const probe = await startProbe(world);
-    try {
-      await waitReady(probe, true);
-      const text = await probe.metrics();
-      for (const check of CHECKS) assert.equal(sampleValue(text, 'irsa_check_success', { check }), 1, check);
-      assert.equal(sampleValue(text, 'irsa_probe_info', { mechanism: 'pod-identity' }), 1);
-      assert.ok((world.stats().podIdentity.credentials?.requests ?? 0) >= 1);
-    } finally {
-      await probe.serve.stop();
-      await world.stop();
-    }
-  });
+  describe('irsa-probe serve under STS throttling', { concurrency: true }, () => {
+    test('throttled scenario: throttling shows intermittently as reason throttled, and cycles still succeed', async () => {
+      const world = await startWorld();
+      const probe = await startProbe(world);
+      try {
+        await waitReady(probe, true);
+        await world.setScenario('throttled');
+        const text = (await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_check_failures_total', { check: 'sts', reason: 'throttled' }) ?? 0) >= 1, 60_000)).body;
+        const lastSuccess = sampleValue(text, 'irsa_last_success_timestamp_seconds')!;
+        await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_last_success_timestamp_seconds') ?? 0) > lastSuccess, 60_000);
+        assert.ok((world.stats().sts.GetCallerIdentity?.codes.Throttling ?? 0) + (world.stats().sts.AssumeRoleWithWebIdentity?.codes.Throttling ?? 0) >= 1);
+        assert.ok((sampleValue(await probe.metrics(), 'irsa_sts_requests_total', { outcome: 'throttled' }) ?? 0) >= 1);
+      } finally {
+        await probe.serve.stop();
+        await world.stop();
+      }
+    });
 
-  test('token rotation while serving causes no failed cycle, and the probe assumes again with the new token', async () => {
-    const lifetime = 6;
-    const world = await startWorld({ tokenLifetimeSeconds: lifetime });
-    const probe = await startProbe(world);
-    const statuses: number[] = [];
-    let polling = true;
-    try {
-      await waitReady(probe, true);
-      const assumedBefore = world.stats().sts.AssumeRoleWithWebIdentity?.requests ?? 0;
-      const writesBefore = world.stats().tokenWrites;
-      const poller = (async () => {
-        while (polling) {
-          statuses.push((await probe.readyz()).status);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      })();
-      // Two rotations of both token files.
-      const end = Date.now() + lifetime * 1000 * 4;
-      while (world.stats().tokenWrites < writesBefore + 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-      await new Promise((r) => setTimeout(r, 1500));
-      polling = false;
-      await poller;
-      assert.ok(world.stats().tokenWrites >= writesBefore + 4, 'the token rotated twice');
-      assert.ok((world.stats().sts.AssumeRoleWithWebIdentity?.requests ?? 0) >= assumedBefore + 2, 'the probe assumed again after each rotation');
-      const text = await probe.metrics();
-      const failures = text.split('\n').filter((l) => l.startsWith('irsa_check_failures_total{') && !/\s0$/.test(l));
-      assert.deepEqual(failures, [], 'no check failed');
-      assert.ok(statuses.length > 10 && statuses.every((s) => s === 200), `readiness: ${statuses.join(' ')}`);
-    } finally {
-      polling = false;
-      await probe.serve.stop();
-      await world.stop();
-    }
-  });
-});
-
-describe('irsa-probe serve under STS throttling', () => {
-  test('throttled scenario: throttling shows intermittently as reason throttled, and cycles still succeed', async () => {
-    const world = await startWorld();
-    const probe = await startProbe(world);
-    try {
-      await waitReady(probe, true);
-      await world.setScenario('throttled');
-      const text = (await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_check_failures_total', { check: 'sts', reason: 'throttled' }) ?? 0) >= 1, 60_000)).body;
-      const lastSuccess = sampleValue(text, 'irsa_last_success_timestamp_seconds')!;
-      await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_last_success_timestamp_seconds') ?? 0) > lastSuccess, 60_000);
-      assert.ok((world.stats().sts.GetCallerIdentity?.codes.Throttling ?? 0) + (world.stats().sts.AssumeRoleWithWebIdentity?.codes.Throttling ?? 0) >= 1);
-      assert.ok((sampleValue(await probe.metrics(), 'irsa_sts_requests_total', { outcome: 'throttled' }) ?? 0) >= 1);
-    } finally {
-      await probe.serve.stop();
-      await world.stop();
-    }
-  });
-
-  test('throttling for fewer cycles than the failure threshold never makes /readyz 503', async () => {
-    const world = await startWorld();
-    const probe = await startProbe(world, { IRSA_PROBE_INTERVAL: '1s' });
-    const statuses: Array<{ status: number; body: string }> = [];
-    let polling = true;
-    try {
-      await waitReady(probe, true);
-      const poller = (async () => {
-        while (polling) {
-          statuses.push(await probe.readyz());
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      })();
-      await world.setFault({ stsThrottleShare: 1 });
-      await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_check_failures_total', { check: 'sts', reason: 'throttled' }) ?? 0) >= 2, 60_000, );
-      await world.setFault({ stsThrottleShare: 0 });
-      const lastSuccess = sampleValue(await probe.metrics(), 'irsa_last_success_timestamp_seconds')!;
-      await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_last_success_timestamp_seconds') ?? 0) > lastSuccess, 60_000);
-      polling = false;
-      await poller;
-      const unready = statuses.filter((s) => s.status !== 200);
-      assert.deepEqual(unready, [], 'readiness dropped while fewer cycles than the threshold failed');
-    } finally {
-      polling = false;
-      await probe.serve.stop();
-      await world.stop();
-    }
+    test('throttling for fewer cycles than the failure threshold never makes /readyz 503', async () => {
+      const world = await startWorld();
+      const probe = await startProbe(world, { IRSA_PROBE_INTERVAL: '1s' });
+      const statuses: Array<{ status: number; body: string }> = [];
+      let polling = true;
+      try {
+        await waitReady(probe, true);
+        const poller = (async () => {
+          while (polling) {
+            statuses.push(await probe.readyz());
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        })();
+        await world.setFault({ stsThrottleShare: 1 });
+        await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_check_failures_total', { check: 'sts', reason: 'throttled' }) ?? 0) >= 2, 60_000, );
+        await world.setFault({ stsThrottleShare: 0 });
+        const lastSuccess = sampleValue(await probe.metrics(), 'irsa_last_success_timestamp_seconds')!;
+        await probe.serve.waitFor('/metrics', (r) => (sampleValue(r.body, 'irsa_last_success_timestamp_seconds') ?? 0) > lastSuccess, 60_000);
+        polling = false;
+        await poller;
+        const unready = statuses.filter((s) => s.status !== 200);
+        assert.deepEqual(unready, [], 'readiness dropped while fewer cycles than the threshold failed');
+      } finally {
+        polling = false;
+        await probe.serve.stop();
+        await world.stop();
+      }
+    });
   });
 });

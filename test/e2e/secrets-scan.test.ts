@@ -129,14 +129,14 @@ function assertClean(h: Harvest, r: Rig, label: string, minCredentials: number):
   assert.deepEqual(hits, [], `${label}: secrets found in the probe's output`);
 }
 
-describe('no secret in anything the probe emits', () => {
+describe('no secret in anything the probe emits', { concurrency: true }, () => {
   const irsaScenarios = SCENARIOS.filter((s) => s !== 'pod-identity' && s !== 'not-injected');
 
   test(`IRSA scenarios (${irsaScenarios.join(', ')})`, async () => {
     const r = await rig('healthy');
     const h = new Harvest();
     await h.readTokens(r.world);
-    const serve = await ServeProcess.start(r.env, ['--interval', '200ms', '--timeout', '2s']);
+    const serve = await ServeProcess.start(r.env, ['--interval', '200ms']);
     try {
       const obs = new Observer(serve);
       for (const scenario of irsaScenarios) {
@@ -164,7 +164,7 @@ describe('no secret in anything the probe emits', () => {
     test(`${scenario} world`, async () => {
       const r = await rig(scenario);
       const h = new Harvest();
-      const serve = await ServeProcess.start(r.env, ['--interval', '200ms', '--timeout', '2s']);
+      const serve = await ServeProcess.start(r.env, ['--interval', '200ms']);
       try {
         const obs = new Observer(serve);
         await twoCyclesAfter(obs, Date.now());

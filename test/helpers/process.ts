@@ -53,6 +53,10 @@ export interface RunResult {
   stderr: string;
 }
 
+/**
+ * Output is read after 'close', not 'exit': a child's pipes can still hold
+ * output when it exits, and a busy test process reads them later.
+ */
 export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<RunResult> {
   const child = spawn(process.execPath, [MAIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -60,7 +64,7 @@ export async function runCli(args: string[], env: Record<string, string>, timeou
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const [code] = (await once(child, 'close')) as [number | null];
   clearTimeout(timer);
   return { code, stdout, stderr: probeStderr(stderr) };
 }
@@ -75,7 +79,11 @@ export class ServeProcess {
   stdout = '';
   stderr = '';
   url = '';
-  private constructor(readonly child: ChildProcess) {}
+  /** The process has exited and its stdout and stderr are read to the end. */
+  private readonly closed: Promise<unknown>;
+  private constructor(readonly child: ChildProcess) {
+    this.closed = once(child, 'close');
+  }
 
   /** Starts `serve` on an ephemeral port and resolves once it logs where it listens. */
   static async start(env: Record<string, string>, args: string[] = [], runner: Runner = {}): Promise<ServeProcess> {
@@ -113,7 +121,7 @@ export class ServeProcess {
   }
 
   /** Polls until the predicate holds on GET path, or fails after the deadline. */
-  async waitFor(path: string, predicate: (r: { status: number; body: string }) => boolean, deadlineMs = 20_000, everyMs = 50): Promise<{ status: number; body: string }> {
+  async waitFor(path: string, predicate: (r: { status: number; body: string }) => boolean, deadlineMs = 20_000, everyMs = 100): Promise<{ status: number; body: string }> {
     const end = Date.now() + deadlineMs;
     let last = { status: 0, body: '' };
     while (Date.now() < end) {
@@ -126,13 +134,15 @@ export class ServeProcess {
 
   /** Sends SIGTERM and resolves with the exit code and how long the exit took. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; ms: number }> {
-    if (this.child.exitCode !== null) return { code: this.child.exitCode, ms: 0 };
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      await this.closed;
+      return { code: this.child.exitCode, ms: 0 };
+    }
     const started = Date.now();
-    const exited = once(this.child, 'exit');
     this.child.kill(signal);
     const kill = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    const [code] = (await exited) as [number | null];
+    await this.closed;
     clearTimeout(kill);
-    return { code, ms: Date.now() - started };
+    return { code: this.child.exitCode, ms: Date.now() - started };
   }
 }

@@ -6,15 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execFileSync } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { decodeToken, MAX_TOKEN_BYTES, readTokenFile, TokenDecodeError, TokenFileError } from '../../src/token-file.js';
 import { timed as timedWithin } from '../helpers/bounded.js';
+import { tempDir } from './fixtures.js';
 
 const RUNS = { numRuns: 400 };
 /** One call on a noisy 2-core machine; a pathological parse takes far longer. */
@@ -128,13 +128,7 @@ describe('decodeToken on hostile text', () => {
 });
 
 describe('readTokenFile on hostile files', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'irsa-hostile-token-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = tempDir('irsa-hostile-token-');
 
   /** Resolves with what readTokenFile did, or fails the test when it does not settle within the deadline. */
   async function settle(path: string, deadlineMs = 2_000): Promise<{ text?: string; error?: unknown; ms: number }> {
@@ -161,13 +155,13 @@ describe('readTokenFile on hostile files', () => {
     { name: 'a directory', make: (p) => mkdir(p), expect: 'not_regular' },
     { name: 'a symlink to /dev/zero', make: (p) => symlink('/dev/zero', p), expect: 'not_regular' },
     { name: 'a symlink to /dev/urandom', make: (p) => symlink('/dev/urandom', p), expect: 'not_regular' },
-    { name: 'a dangling symlink', make: (p) => symlink(join(dir, 'nowhere'), p), expect: 'fs-error' },
+    { name: 'a dangling symlink', make: (p) => symlink(join(dir(), 'nowhere'), p), expect: 'fs-error' },
     { name: 'a symlink loop', make: async (p) => { await symlink(`${p}.b`, p); await symlink(p, `${p}.b`); }, expect: 'fs-error' },
   ];
 
   for (const [i, c] of cases.entries()) {
     test(`refuses or reads ${c.name} within a second (${c.expect})`, async () => {
-      const path = join(dir, `case-${i}`);
+      const path = join(dir(), `case-${i}`);
       await c.make(path);
       const outcome = await settle(path);
       assert.ok(outcome.ms < 1_000, `took ${outcome.ms.toFixed(0)} ms`);
@@ -180,7 +174,7 @@ describe('readTokenFile on hostile files', () => {
   }
 
   test('a FIFO in place of the token is refused without blocking', async () => {
-    const fifo = join(dir, 'token-fifo');
+    const fifo = join(dir(), 'token-fifo');
     execFileSync('mkfifo', [fifo]);
     try {
       const outcome = await settle(fifo);
@@ -204,7 +198,7 @@ describe('readTokenFile on hostile files', () => {
     let n = 0;
     await fc.assert(
       fc.asyncProperty(content, async (bytes) => {
-        const path = join(dir, `content-${n++}`);
+        const path = join(dir(), `content-${n++}`);
         await writeFile(path, bytes);
         const outcome = await settle(path);
         await rm(path, { force: true });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { atomicWrite, DATA_LINK, Projection, refreshAt, ROTATE_AT, timestampedDirName } from '../../sandbox/projection.js';
+import { tempDir } from './fixtures.js';
 
 const TS_DIR = /^\.\.\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2}\.\d{9}$/;
 
@@ -17,13 +17,7 @@ async function waitUntil(predicate: () => boolean | Promise<boolean>, deadlineMs
 }
 
 describe('kubelet-style token projection', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sandbox-projection-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = tempDir('sandbox-projection-');
 
   test('timestamped directory names look like kubelet\'s (..YYYY_MM_DD_HH_MM_SS.<9 digits>, UTC)', () => {
     const name = timestampedDirName(new Date(Date.UTC(2026, 10, 28, 13, 0, 0)));
@@ -32,7 +26,7 @@ describe('kubelet-style token projection', () => {
   });
 
   test('writes the payload in a timestamped dir, ..data points at it, token points at ..data/token', async () => {
-    const volume = join(dir, 'layout');
+    const volume = join(dir(), 'layout');
     await atomicWrite(volume, { token: 'first' });
     const entries = (await readdir(volume)).sort();
     assert.equal(entries.length, 3, entries.join(' '));
@@ -45,7 +39,7 @@ describe('kubelet-style token projection', () => {
   });
 
   test('a rewrite swaps ..data to a new directory and removes the old one', async () => {
-    const volume = join(dir, 'swap');
+    const volume = join(dir(), 'swap');
     await atomicWrite(volume, { token: 'one' });
     const first = await readlink(join(volume, DATA_LINK));
     await atomicWrite(volume, { token: 'two' });
@@ -58,7 +52,7 @@ describe('kubelet-style token projection', () => {
   });
 
   test('a reader never sees a missing, empty or mixed file while the token is rewritten', async () => {
-    const volume = join(dir, 'race');
+    const volume = join(dir(), 'race');
     const payload = (i: number): string => `token-${i}-`.padEnd(4096, String(i % 10));
     await atomicWrite(volume, { token: payload(0) });
     let writing = true;
@@ -81,7 +75,7 @@ describe('kubelet-style token projection', () => {
   });
 
   test(`rotates at ${ROTATE_AT * 100}% of the token's life counted from its iat, and not before`, async () => {
-    const volume = join(dir, 'rotation');
+    const volume = join(dir(), 'rotation');
     const lifetimeSeconds = 1;
     const issued: number[] = [];
     const writes: number[] = [];
@@ -114,7 +108,7 @@ describe('kubelet-style token projection', () => {
   });
 
   test('stopped rotation writes nothing more', async () => {
-    const volume = join(dir, 'stopped');
+    const volume = join(dir(), 'stopped');
     let writes = 0;
     const projection = new Projection({ volumeDir: volume, fileName: 'token', produce: async () => ({ content: 'x', refreshAtMs: Date.now() + 160 }), onWrite: () => (writes += 1) });
     projection.setRotation(true);

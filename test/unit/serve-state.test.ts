@@ -1,25 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createLogger } from '../../src/log.js';
 import { createServeState } from '../../src/serve-state.js';
 import { ASSUMED_ARN, chainAsRole, configFrom, irsaEnv, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../helpers/probe.js';
-import { mintToken, TokenDir } from '../helpers/tokens.js';
+import { mintToken } from '../helpers/tokens.js';
+import { mintedTokenDir } from './fixtures.js';
 
 describe('runtime: what each Report does to readiness, metrics and logs', () => {
-  let dir: TokenDir;
-  let token: string;
-  before(async () => {
-    dir = await TokenDir.create();
-    token = await mintToken();
-    await dir.write(token);
-  });
-  after(() => dir.remove());
+  const minted = mintedTokenDir();
 
   test('a healthy cycle makes the pod ready, fills the gauges and logs one state change', async () => {
     const lines: string[] = [];
     let clock = Date.now();
     let assumeOk = true;
-    const runtime = createServeState(configFrom(irsaEnv(dir.path, { IRSA_PROBE_FAILURE_THRESHOLD: '2' }), ['serve']), {
+    const runtime = createServeState(configFrom(irsaEnv(minted().dir.path, { IRSA_PROBE_FAILURE_THRESHOLD: '2' }), ['serve']), {
       version: '9.9.9',
       log: createLogger('info', (l) => lines.push(l)),
       now: () => clock,
@@ -51,7 +45,7 @@ describe('runtime: what each Report does to readiness, metrics and logs', () => 
     assumeOk = false;
     // A rotated token makes the probe assume again (the cached credentials are private to the probe).
     const rotated = await mintToken({ iat: Math.floor(Date.now() / 1000) - 60 });
-    await dir.write(rotated);
+    await minted().dir.write(rotated);
     await cycle();
     assert.equal(runtime.health.readiness(clock).ready, true, 'one failure is below the threshold');
     await cycle();
@@ -65,6 +59,6 @@ describe('runtime: what each Report does to readiness, metrics and logs', () => 
     runtime.beat(clock);
     assert.match(await runtime.metrics.render(), /irsa_probe_ready 0/);
     const all = lines.join('\n') + text + JSON.stringify(runtime.status());
-    for (const secret of [token, rotated, SECRET_ACCESS_KEY, SESSION_TOKEN]) assert.ok(!all.includes(secret), 'no secret in logs, metrics or status');
+    for (const secret of [minted().token, rotated, SECRET_ACCESS_KEY, SESSION_TOKEN]) assert.ok(!all.includes(secret), 'no secret in logs, metrics or status');
   });
 });

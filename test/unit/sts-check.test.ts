@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import {
   AssumeRoleWithWebIdentityCommand,
   ExpiredTokenException,
@@ -17,7 +17,8 @@ import type { CheckContext } from '../../src/checks/context.js';
 import { trustPolicyStatement } from '../../src/diagnose.js';
 import { REASONS } from '../../src/types.js';
 import { ASSUMED_ARN, contextFor, irsaEnv, ROLE_ARN, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../helpers/probe.js';
-import { ISSUER, mintToken, SUBJECT, TokenDir } from '../helpers/tokens.js';
+import { ISSUER, SUBJECT } from '../helpers/tokens.js';
+import { mintedTokenDir } from './fixtures.js';
 
 const sts = mockClient(STSClient);
 const meta = (httpStatusCode: number) => ({ httpStatusCode, requestId: 'c6104cbe-af31-11e0-8154-cbc7ccf896c7' });
@@ -28,18 +29,11 @@ const network = (code: string) => Object.assign(new Error(`connect ${code} 10.0.
 const CREDENTIALS = { AccessKeyId: 'ASIAEXAMPLEKEY000001', SecretAccessKey: SECRET_ACCESS_KEY, SessionToken: SESSION_TOKEN, Expiration: new Date(Date.now() + 3600_000) };
 
 describe('sts check', () => {
-  let dir: TokenDir;
-  let token: string;
-  before(async () => {
-    dir = await TokenDir.create();
-    token = await mintToken();
-    await dir.write(token);
-  });
-  after(() => dir.remove());
+  const minted = mintedTokenDir();
   afterEach(() => sts.reset());
 
   /** Runs token then sts, as the probe does, so the cycle carries the token. */
-  const run = async (ctx: CheckContext = contextFor(irsaEnv(dir.path))) => {
+  const run = async (ctx: CheckContext = contextFor(irsaEnv(minted().dir.path))) => {
     assert.equal((await tokenCheck(ctx)).status, 'pass');
     return { ctx, verdict: await stsCheck(ctx) };
   };
@@ -54,10 +48,10 @@ describe('sts check', () => {
     assert.equal(verdict.status, 'pass', verdict.message);
     const assume = sts.commandCalls(AssumeRoleWithWebIdentityCommand)[0]!.args[0].input;
     assert.equal(assume.RoleArn, ROLE_ARN);
-    assert.equal(assume.WebIdentityToken, token);
+    assert.equal(assume.WebIdentityToken, minted().token);
     assert.equal(assume.RoleSessionName, 'irsa-probe-api-0');
     assert.equal(sts.commandCalls(GetCallerIdentityCommand).length, 1);
-    assert.ok(!verdict.message.includes(SECRET_ACCESS_KEY) && !verdict.message.includes(token));
+    assert.ok(!verdict.message.includes(SECRET_ACCESS_KEY) && !verdict.message.includes(minted().token));
   });
 
   const next = (ctx: CheckContext) => run({ ...ctx, cycle: {} });
@@ -115,7 +109,7 @@ describe('sts check', () => {
       agentCalls.push(1);
       return { accessKeyId: key, secretAccessKey: SECRET_ACCESS_KEY, sessionToken: SESSION_TOKEN, expiration: new Date(Date.now() + 3600_000) };
     };
-    const env = { AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials', AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: dir.path, AWS_REGION: 'us-west-2', IRSA_PROBE_EXPECTED_ROLE_ARN: ROLE_ARN };
+    const env = { AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials', AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: minted().dir.path, AWS_REGION: 'us-west-2', IRSA_PROBE_EXPECTED_ROLE_ARN: ROLE_ARN };
     sts.on(GetCallerIdentityCommand).resolves({ Arn: ASSUMED_ARN, Account: '111122223333', UserId: 'AROA:x' });
     const ctx = contextFor(env, { deps: { podIdentityCredentials } });
     for (let i = 0; i < 3; i++) assert.equal((await stsCheck({ ...ctx, cycle: {} })).status, 'pass');
@@ -179,7 +173,7 @@ describe('sts check', () => {
       const finding = verdict.findings?.find((f) => f.severity === 'error');
       assert.match(finding?.fix ?? '', fix);
       assert.equal(ctx.state.credentials, undefined, 'no credentials kept after a failure');
-      assert.ok(!JSON.stringify(verdict).includes(token), 'the token never appears in a finding');
+      assert.ok(!JSON.stringify(verdict).includes(minted().token), 'the token never appears in a finding');
       assert.ok(!/\.\./.test(verdict.message), `one full stop after the quoted message: ${verdict.message}`);
     });
   }
@@ -220,7 +214,7 @@ describe('sts check', () => {
   test('counts every STS request with its outcome', async () => {
     const seen: string[] = [];
     sts.on(AssumeRoleWithWebIdentityCommand).rejectsOnce(serviceError('Throttling', 'Rate exceeded', 400));
-    await run(contextFor(irsaEnv(dir.path), { sts: seen }));
+    await run(contextFor(irsaEnv(minted().dir.path), { sts: seen }));
     assert.deepEqual(seen, ['AssumeRoleWithWebIdentity:throttled']);
   });
 });

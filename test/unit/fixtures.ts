@@ -1,0 +1,54 @@
+/**
+ * Per-describe fixtures for the unit tests. Each registers before/after hooks
+ * in the describe that calls it, so what it makes exists for that describe's
+ * tests only and is removed after them; the returned function reads it inside
+ * those tests (not while the describe is being declared).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { mintToken, TokenDir } from '../helpers/tokens.js';
+
+function perDescribe<T>(setup: () => Promise<T>, teardown: (value: T) => Promise<void>): () => T {
+  let made: { readonly value: T } | undefined;
+  before(async () => {
+    made = { value: await setup() };
+  });
+  after(async () => {
+    if (made !== undefined) await teardown(made.value);
+    made = undefined;
+  });
+  return () => {
+    if (made === undefined) throw new Error('a fixture was read outside the tests of the describe that made it');
+    return made.value;
+  };
+}
+
+/** A new directory under the OS temp dir (named `prefix` + random), removed with its contents. */
+export function tempDir(prefix: string): () => string {
+  return perDescribe(
+    () => mkdtemp(join(tmpdir(), prefix)),
+    (dir) => rm(dir, { recursive: true, force: true }),
+  );
+}
+
+export interface MintedToken {
+  /** The projected-volume directory; `dir.path` is the token file. */
+  readonly dir: TokenDir;
+  /** The token it holds (mintToken's defaults: valid for a day from now). */
+  readonly token: string;
+}
+
+/** A kubelet-style token directory holding one freshly minted token. */
+export function mintedTokenDir(): () => MintedToken {
+  return perDescribe(
+    async () => {
+      const token = await mintToken();
+      const dir = await TokenDir.create();
+      await dir.write(token);
+      return { dir, token };
+    },
+    ({ dir }) => dir.remove(),
+  );
+}
