@@ -25,6 +25,21 @@ export interface MintOptions {
   readonly issuedAt?: number;
 }
 
+/**
+ * One RS256 key pair per process, made on first use: a 2048-bit key takes
+ * 50-400 ms of CPU to generate, and a test process starts dozens of worlds.
+ * Worlds in one process then share a signing key, never an issuer: each has
+ * its own URL, and STS checks a token's issuer before its signature.
+ */
+const signingKeys = once(() => generateKeyPair('RS256', { modulusLength: 2048 }));
+/** The key of "another issuer", for signature tests: one per process as well. */
+const foreignKeys = once(() => generateKeyPair('RS256', { modulusLength: 2048 }));
+
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+}
+
 export class OidcIssuer {
   private constructor(
     private readonly server: Server,
@@ -39,7 +54,7 @@ export class OidcIssuer {
   }
 
   static async start(counters: Counters, port = 0): Promise<OidcIssuer> {
-    const { privateKey, publicKey } = await generateKeyPair('RS256', { modulusLength: 2048 });
+    const { privateKey, publicKey } = await signingKeys();
     const jwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(jwk);
     const publicJwk: JWK = { ...jwk, kid, alg: 'RS256', use: 'sig' };
@@ -118,7 +133,7 @@ export class OidcIssuer {
 
   /** A token for this issuer signed with another key (for signature tests). */
   static async mintWithForeignKey(issuerUrl: string, who: ServiceAccountIdentity, options: MintOptions, kid: string): Promise<string> {
-    const { privateKey } = await generateKeyPair('RS256');
+    const { privateKey } = await foreignKeys();
     const iat = options.issuedAt ?? Math.floor(Date.now() / 1000);
     return new SignJWT({ aud: [options.audience], iss: issuerUrl, sub: `system:serviceaccount:${who.namespace}:${who.serviceAccount}`, iat, nbf: iat, exp: iat + options.lifetimeSeconds })
       .setProtectedHeader({ alg: 'RS256', kid })
