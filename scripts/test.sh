@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The test suite (`npm test`, after the build), in three runs of Node's test runner:
 #   1. unit tests, several files at a time;
-#   2. end-to-end tests (real processes on loopback against the sandbox), a few
-#      files at a time: they mostly wait on timers and sockets, and each starts
-#      its own sandbox and probes on ports of their own;
+#   2. end-to-end tests (real processes on loopback against the sandbox), six
+#      files at a time, and inside a file the cases that have a sandbox and a
+#      probe of their own side by side: they mostly wait on timers and sockets,
+#      on ports of their own (about 80 s on 2 cores, near what the CPU allows);
 #   3. the soak, alone, since it measures the event loop of a busy process.
 # Each run prints its own summary; one closing line counts all three:
 #   tests: N passed, N failed
