@@ -17,12 +17,13 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { memory } from '../../bench/proc.js';
-import { startWorld, type World } from '../../sandbox/world.js';
+import type { World } from '../../sandbox/world.js';
 import { MAX_RESPONSE_BYTES } from '../../src/capped-handler.js';
 import type { Report } from '../../src/types.js';
 import { cleanEnv, MAIN, ServeProcess } from '../helpers/process.js';
+import { worldPerSuite } from '../helpers/world.js';
 import { sleep } from './faults-harness.js';
 
 /** The probe's default per-check timeout: a capped body fails well before it. */
@@ -197,13 +198,7 @@ const ANSWERS: readonly Exclude<Answer, 'pass'>[] = ['huge-length', 'endless-chu
 
 describe('hostile response bodies', () => {
   let world: World;
-
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world?.stop();
-  });
+  worldPerSuite((w) => (world = w));
 
   for (const c of CASES) {
     for (const answer of ANSWERS) {

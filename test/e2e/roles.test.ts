@@ -12,6 +12,7 @@ import { CHECK_NAMES } from '../../src/checks/index.js';
 import type { Report } from '../../src/types.js';
 import { runCli, ServeProcess } from '../helpers/process.js';
 import { sampleValue } from '../helpers/prom.js';
+import { worldPerSuite } from '../helpers/world.js';
 
 const FAILURE_THRESHOLD = 3;
 
@@ -30,12 +31,7 @@ async function admin(world: World, path: string, body?: unknown): Promise<{ stat
 
 describe('irsa-probe check with a role chain', () => {
   let world: World;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world?.stop();
-  });
+  worldPerSuite((w) => (world = w));
   const chained = (extra: Record<string, string> = {}) => ({ ...world.env, IRSA_PROBE_ASSUME_ROLES: world.targetRoleArn, ...extra });
 
   test('passes and shows assumed-role/irsa-probe-target/… in account 444455556666', async () => {

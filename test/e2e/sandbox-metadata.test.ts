@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { startWorld, type World } from '../../sandbox/world.js';
+import type { World } from '../../sandbox/world.js';
+import { worldPerSuite } from '../helpers/world.js';
 
 async function callerArn(world: World, credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string }): Promise<string> {
   const sts = new STSClient({ region: 'us-west-2', endpoint: world.stsUrl, credentials, maxAttempts: 1 });
@@ -11,12 +12,7 @@ async function callerArn(world: World, credentials: { accessKeyId: string; secre
 
 describe('sandbox IMDSv2 emulator', () => {
   let world: World;
-  before(async () => {
-    world = await startWorld({ scenario: 'not-injected' });
-  });
-  after(async () => {
-    await world.stop();
-  });
+  worldPerSuite((w) => (world = w), { world: { scenario: 'not-injected' } });
 
   const session = async (ttl = '21600'): Promise<Response> => fetch(`${world.imdsUrl}/latest/api/token`, { method: 'PUT', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': ttl } });
   const get = (path: string, token?: string): Promise<Response> => fetch(`${world.imdsUrl}${path}`, { headers: token ? { 'x-aws-ec2-metadata-token': token } : {} });
@@ -58,12 +54,7 @@ describe('sandbox IMDSv2 emulator', () => {
 
 describe('sandbox EKS Pod Identity agent emulator', () => {
   let world: World;
-  before(async () => {
-    world = await startWorld({ scenario: 'pod-identity' });
-  });
-  after(async () => {
-    await world.stop();
-  });
+  worldPerSuite((w) => (world = w), { world: { scenario: 'pod-identity' } });
 
   const credentials = (authorization?: string): Promise<Response> => fetch(world.podIdentityUrl, { headers: authorization === undefined ? {} : { authorization } });
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { startWorld, type World } from '../../sandbox/world.js';
+import type { World } from '../../sandbox/world.js';
+import { worldPerSuite } from '../helpers/world.js';
 
 type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken: string };
 
@@ -30,16 +31,9 @@ describe('sandbox S3 (s3rver behind the fault proxy)', () => {
   let world: World;
   let creds: Creds;
   const key = 'irsa-probe/demo-pod-0';
+  worldPerSuite((w) => (world = w), { healthyEachTest: true });
   before(async () => {
-    world = await startWorld();
     creds = await roleCredentials(world);
-  });
-  after(async () => {
-    await world.stop();
-  });
-  beforeEach(async () => {
-    await world.setScenario('healthy');
-    await world.resetFaults();
   });
 
   test('put, get (byte-equal), head, list and delete with the real @aws-sdk/client-s3', async () => {

@@ -1,13 +1,14 @@
 import { Sha256 } from '../../sandbox/sigv4.js';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { XMLParser } from 'fast-xml-parser';
 import { decodeProtectedHeader } from 'jose';
 import { OidcIssuer } from '../../sandbox/issuer.js';
-import { startWorld, type ScenarioName, type World } from '../../sandbox/world.js';
+import type { ScenarioName, World } from '../../sandbox/world.js';
+import { worldPerSuite } from '../helpers/world.js';
 import { connectError } from '../helpers/bounded.js';
 
 const REGION = 'us-west-2';
@@ -51,16 +52,7 @@ async function credentialsOf(world: World) {
 
 describe('sandbox STS', () => {
   let world: World;
-  before(async () => {
-    world = await startWorld({ throttleShare: 1 });
-  });
-  after(async () => {
-    await world.stop();
-  });
-  beforeEach(async () => {
-    await world.setScenario('healthy');
-    await world.resetFaults();
-  });
+  worldPerSuite((w) => (world = w), { world: { throttleShare: 1 }, healthyEachTest: true });
 
   test('AssumeRoleWithWebIdentity with the projected token returns role credentials (AWS SDK)', async () => {
     const before = Date.now();
@@ -294,12 +286,7 @@ describe('sandbox STS', () => {
 
 describe('sandbox STS with short-lived credentials', () => {
   let world: World;
-  before(async () => {
-    world = await startWorld({ credentialsDurationSeconds: 1 });
-  });
-  after(async () => {
-    await world.stop();
-  });
+  worldPerSuite((w) => (world = w), { world: { credentialsDurationSeconds: 1 } });
 
   test('expired credentials get 403 ExpiredToken', async () => {
     const creds = await credentialsOf(world);

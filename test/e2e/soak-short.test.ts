@@ -7,10 +7,9 @@
  * never overlap. Results: .tmp/reliability/soak-1000.json.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { runNode } from '../helpers/process.js';
 
 const SOAK = fileURLToPath(new URL('../soak/soak.js', import.meta.url));
 const CYCLES = 1_000;
@@ -25,14 +24,7 @@ interface SoakOutput {
 test(`a ${CYCLES}-cycle soak with faults switched on and off keeps memory, fds, timers and event-loop delay bounded`, async () => {
   // Without the runner's marker: the soak runs as a program, not as a test file.
   const { NODE_TEST_CONTEXT: _runner, ...env } = process.env;
-  const child = spawn(process.execPath, ['--expose-gc', SOAK, '--cycles', String(CYCLES), '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), DEADLINE_MS);
-  const [code] = (await once(child, 'close')) as [number | null];
-  clearTimeout(timer);
+  const { code, stdout, stderr } = await runNode(['--expose-gc', SOAK, '--cycles', String(CYCLES), '--json'], env, DEADLINE_MS);
   const line = stdout.trim().split('\n').pop() ?? '';
   let out: SoakOutput;
   try {

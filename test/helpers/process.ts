@@ -54,11 +54,14 @@ export interface RunResult {
 }
 
 /**
- * Output is read after 'close', not 'exit': a child's pipes can still hold
- * output when it exits, and a busy test process reads them later.
+ * Runs a Node.js program (this process's Node.js) to its end with exactly the
+ * given env, collecting stdout and stderr; SIGKILLed at the deadline, so a hung
+ * child fails its test instead of holding the runner. Output is read after
+ * 'close', not 'exit': a child's pipes can still hold output when it exits,
+ * and a busy test process reads them later.
  */
-export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<RunResult> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runNode(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -66,7 +69,13 @@ export async function runCli(args: string[], env: Record<string, string>, timeou
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const [code] = (await once(child, 'close')) as [number | null];
   clearTimeout(timer);
-  return { code, stdout, stderr: probeStderr(stderr) };
+  return { code, stdout, stderr };
+}
+
+/** The bundled probe run once (`check`, `--help`, …) in a clean env; stderr without the Node.js 20 notice. */
+export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<RunResult> {
+  const r = await runNode([MAIN, ...args], cleanEnv(env), timeoutMs);
+  return { ...r, stderr: probeStderr(r.stderr) };
 }
 
 /** Which Node.js binary runs which build (defaults: this process's Node.js, the bundle). */

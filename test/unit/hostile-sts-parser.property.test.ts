@@ -7,10 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { XMLParser } from 'fast-xml-parser';
-import { startWorld, type World } from '../../sandbox/world.js';
+import type { World } from '../../sandbox/world.js';
+import { worldPerSuite } from '../helpers/world.js';
 
 const ANSWER_DEADLINE_MS = 5_000;
 const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false });
@@ -83,12 +84,7 @@ function encodeForm(pairs: ReadonlyArray<readonly [string, string]>): string {
 
 describe('sandbox STS request parsing under hostile requests', () => {
   let world: World;
-  before(async () => {
-    world = await startWorld();
-  });
-  after(async () => {
-    await world?.stop();
-  });
+  worldPerSuite((w) => (world = w));
 
   test('any request gets a client error (4xx) as an AWS-shaped XML document with a request id, within the deadline', async () => {
     await fc.assert(
