@@ -58,7 +58,7 @@ class App {
   }
 
   static start(env: Record<string, string>): App {
-    return new App(spawn(process.execPath, [APP], { env: cleanEnv({ ...env, APP_EVERY_MS: '100' }), stdio: ['ignore', 'pipe', 'ignore'] }));
+    return new App(spawn(process.execPath, [APP], { env: cleanEnv({ ...env, APP_EVERY_MS: '250' }), stdio: ['ignore', 'pipe', 'ignore'] }));
   }
 
   /** Waits for the application to switch to new credentials, and returns when. */
