@@ -10,9 +10,9 @@
  * shortest it starts without a warning. Every printed command states what it
  * does and within how long, computed from the interval: a test runs them.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { shellCommand } from '../src/shell.js';
@@ -94,13 +94,27 @@ export function instructions(world: World, probeUrl: string, interval: string): 
   ].join('\n');
 }
 
-/** --port 0: a port free now, so the printed commands name the probe's real address. */
-async function freePort(): Promise<string> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return String(port);
+/**
+ * The port the probe listens on, from its "started" log line; every line is
+ * passed on to stdout. Asking the probe, not guessing a free port beforehand:
+ * a port found free and closed again can be taken by the sandbox's own servers
+ * (or anything else) before the probe binds it, and the printed commands would
+ * then name someone else's address.
+ */
+function listeningPort(probe: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: probe.stdout! });
+    lines.on('line', (line) => {
+      process.stdout.write(`${line}\n`);
+      try {
+        const entry = JSON.parse(line) as { msg?: unknown; port?: unknown };
+        if (entry.msg === 'started' && typeof entry.port === 'number') resolve(entry.port);
+      } catch {
+        // not a log line: passed on as it is
+      }
+    });
+    probe.once('exit', (code) => reject(new Error(`the probe exited with ${code} before it listened`)));
+  });
 }
 
 async function main(): Promise<void> {
@@ -111,14 +125,13 @@ async function main(): Promise<void> {
     process.stderr.write(`demo: ${(error as Error).message.split('\n')[0]}\n`);
     process.exit(2);
   }
-  const port = options.port === '0' ? await freePort() : options.port;
   const world = await startWorld({ scenario: options.scenario });
   const probe = spawn(process.execPath, [PROBE_MAIN, 'serve'], {
     // Only the sandbox's variables (nothing from this shell's AWS setup leaks in), and the image's NODE_OPTIONS: the probe runs as it ships.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', NODE_OPTIONS: imageNodeOptions(), ...world.env, IRSA_PROBE_HOST: '127.0.0.1', IRSA_PROBE_PORT: port, IRSA_PROBE_INTERVAL: options.interval, IRSA_PROBE_STATUS: 'true', IRSA_PROBE_ASSUME_ROLES: world.targetRoleArn },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', NODE_OPTIONS: imageNodeOptions(), ...world.env, IRSA_PROBE_HOST: '127.0.0.1', IRSA_PROBE_PORT: options.port, IRSA_PROBE_INTERVAL: options.interval, IRSA_PROBE_STATUS: 'true', IRSA_PROBE_ASSUME_ROLES: world.targetRoleArn },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  process.stdout.write(instructions(world, `http://127.0.0.1:${port}`, options.interval));
+  const listening = listeningPort(probe);
   let stopping = false;
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;
@@ -138,6 +151,8 @@ async function main(): Promise<void> {
     process.stderr.write(`demo: the probe exited with ${code}; stopping the sandbox\n`);
     void stop(code ?? 1);
   });
+  const port = await listening.catch(() => undefined);
+  if (port !== undefined) process.stdout.write(instructions(world, `http://127.0.0.1:${port}`, options.interval));
 }
 
 await main();
