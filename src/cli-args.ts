@@ -155,7 +155,7 @@ export function usage(): string {
     '',
     'Commands:',
     '  serve    run the probe and serve /readyz, /livez, /metrics and /status (default)',
-    '  check    run one cycle, print the report (--json: as JSON) and exit 0 (pass), 1 (a check failed) or 2 (usage or configuration error)',
+    '  check    run one cycle, print the report (--json: as JSON) and exit 0 (pass), 1 (a check failed), 2 (usage or configuration error) or 3 (the report could not be written)',
     '  help     print this text (also --help, -h)',
     '  version  print the version (also --version)',
     '',

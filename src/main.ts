@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * irsa-probe: `serve` (default) runs the probe as a sidecar; `check` runs one
- * cycle and exits 0 (all checks passed), 1 (a check failed) or 2 (usage or
- * configuration error).
+ * cycle and exits 0 (all checks passed), 1 (a check failed), 2 (usage or
+ * configuration error) or 3 (the report could not be written to stdout).
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,10 +13,13 @@ import { renderText } from './report.js';
 import { ConfigError } from './settings.js';
 import { readVersion } from './version.js';
 import { buildProbe } from './build-probe.js';
+import { guardStdio, writeAll } from './stdio.js';
 
 export const EXIT_OK = 0;
 export const EXIT_CHECK_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** `check` ran, but its report did not reach stdout whole: the outcome is unknown to whoever reads it. */
+export const EXIT_OUTPUT = 3;
 /** How long shutdown may take before the process exits regardless. */
 export const SHUTDOWN_GRACE_MS = 1500;
 /** How long an exit waits for file reads in flight before it ends the process by SIGKILL. */
@@ -55,8 +58,12 @@ async function check(config: Config, warnings: readonly string[]): Promise<numbe
   for (const w of warnings) log.warn(w);
   const { probe } = buildProbe(config);
   const report = await probe.run(new AbortController().signal);
-  // Written before the exit: into a full pipe (a slow reader) the rest would be queued, and process.exit drops it.
-  await new Promise<void>((resolve) => process.stdout.write(config.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report), () => resolve()));
+  // Written whole before the exit, or said why not: process.exit would drop what a slow reader has not taken yet.
+  const unwritten = await writeAll(config.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+  if (unwritten !== undefined) {
+    log.error('the report could not be written to stdout', { why: unwritten, exitCode: EXIT_OUTPUT, checksPassed: report.ok });
+    return EXIT_OUTPUT;
+  }
   return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
 }
 
@@ -136,6 +143,7 @@ export function reportFatal(log: Pick<Logger, 'error'>, error: unknown): void {
 
 const isEntry = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isEntry) {
+  guardStdio();
   main(process.argv.slice(2), process.env).then(
     (code) => {
       process.exitCode = code;
