@@ -31,14 +31,10 @@ export interface MintOptions {
  * Worlds in one process then share a signing key, never an issuer: each has
  * its own URL, and STS checks a token's issuer before its signature.
  */
-const signingKeys = once(() => generateKeyPair('RS256', { modulusLength: 2048 }));
+let signingKeys: ReturnType<typeof rsaKeys> | undefined;
 /** The key of "another issuer", for signature tests: one per process as well. */
-const foreignKeys = once(() => generateKeyPair('RS256', { modulusLength: 2048 }));
-
-function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | undefined;
-  return () => (made ??= make());
-}
+let foreignKeys: ReturnType<typeof rsaKeys> | undefined;
+const rsaKeys = () => generateKeyPair('RS256', { modulusLength: 2048 });
 
 export class OidcIssuer {
   private constructor(
@@ -54,7 +50,7 @@ export class OidcIssuer {
   }
 
   static async start(counters: Counters, port = 0): Promise<OidcIssuer> {
-    const { privateKey, publicKey } = await signingKeys();
+    const { privateKey, publicKey } = await (signingKeys ??= rsaKeys());
     const jwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(jwk);
     const publicJwk: JWK = { ...jwk, kid, alg: 'RS256', use: 'sig' };
@@ -133,7 +129,7 @@ export class OidcIssuer {
 
   /** A token for this issuer signed with another key (for signature tests). */
   static async mintWithForeignKey(issuerUrl: string, who: ServiceAccountIdentity, options: MintOptions, kid: string): Promise<string> {
-    const { privateKey } = await foreignKeys();
+    const { privateKey } = await (foreignKeys ??= rsaKeys());
     const iat = options.issuedAt ?? Math.floor(Date.now() / 1000);
     return new SignJWT({ aud: [options.audience], iss: issuerUrl, sub: `system:serviceaccount:${who.namespace}:${who.serviceAccount}`, iat, nbf: iat, exp: iat + options.lifetimeSeconds })
       .setProtectedHeader({ alg: 'RS256', kid })

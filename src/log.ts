@@ -184,7 +184,8 @@ class JsonLogger implements Logger {
     try {
       this.write(`${this.format(level, msg, fields)}\n`);
     } catch {
-      // A logger never takes the probe down (EPIPE on stdout, a throwing sink).
+      // A logger never takes the probe down: a sink that throws is ignored here; a write error a stream reports
+      // later as an 'error' event (EPIPE on a closed pipe) is ignored by guardStdio (src/stdio.ts).
     }
   }
 

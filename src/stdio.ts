@@ -35,18 +35,18 @@ function isRegularFile(fd: number): boolean {
  * would cut the report silently); anything else through the stream, waiting
  * at most `deadlineMs` for the reader.
  */
-export function writeAll(text: string, deadlineMs = REPORT_WRITE_DEADLINE_MS): Promise<string | undefined> {
+export async function writeAll(text: string, deadlineMs = REPORT_WRITE_DEADLINE_MS): Promise<string | undefined> {
   const bytes = Buffer.from(text);
   if (isRegularFile(1)) {
     try {
       for (let offset = 0; offset < bytes.length; ) {
         const written = writeSync(1, bytes, offset);
-        if (written <= 0) return Promise.resolve('short write');
+        if (written <= 0) return 'short write';
         offset += written;
       }
-      return Promise.resolve(undefined);
+      return undefined;
     } catch (error) {
-      return Promise.resolve(errorCode(error));
+      return errorCode(error);
     }
   }
   return new Promise((resolve) => {

@@ -63,13 +63,26 @@ function drain(fd: number): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Runs `check --json` with stdout on a descriptor of the test's, or a pipe `onSpawn` may close or stall. */
-async function check(world: World, stdout: 'pipe' | number, onSpawn?: (child: ChildProcess) => void): Promise<Outcome> {
+interface CheckOptions {
+  /** Sees the child first, e.g. to close or stall its stdout pipe. */
+  readonly onSpawn?: (child: ChildProcess) => void;
+  /** A shell command the check runs after, such as `ulimit -f 1` (Node cannot set a child's limits). */
+  readonly shellFirst?: string;
+}
+
+/**
+ * Runs `check --json` with stdout on a descriptor of the test's, or a pipe. Never
+ * spawnSync: the sandbox answering the check lives in this process.
+ */
+async function check(world: World, stdout: 'pipe' | number, options: CheckOptions = {}): Promise<Outcome> {
   const started = Date.now();
   // A pod name of its own: checks side by side against one sandbox would share the S3 check's object.
   const env = cleanEnv({ ...world.env, IRSA_PROBE_POD_NAME: `stdio-${++runs}` });
-  const child = spawn(process.execPath, [MAIN, 'check', '--json'], { env, stdio: ['ignore', stdout, 'pipe'] });
-  onSpawn?.(child);
+  const argv = [MAIN, 'check', '--json'];
+  const child = options.shellFirst === undefined
+    ? spawn(process.execPath, argv, { env, stdio: ['ignore', stdout, 'pipe'] })
+    : spawn('sh', ['-c', `${options.shellFirst} && exec "$0" "$@"`, process.execPath, ...argv], { env, stdio: ['ignore', stdout, 'pipe'] });
+  options.onSpawn?.(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const kill = setTimeout(() => child.kill('SIGKILL'), WRITE_DEADLINE_MS + 20_000);
@@ -96,7 +109,7 @@ describe('check with a hostile stdout', { concurrency: true }, () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('a pipe closed before the report: exit 3, EPIPE, no stack trace', async () => {
-    const o = await check(world, 'pipe', (child) => child.stdout!.destroy());
+    const o = await check(world, 'pipe', { onSpawn: (child) => child.stdout!.destroy() });
     const lost = reportLost(o);
     assert.equal(lost.why, 'EPIPE');
     assert.equal(lost.checksPassed, true);
@@ -113,13 +126,14 @@ describe('check with a hostile stdout', { concurrency: true }, () => {
 
   test('a file under a size limit (ulimit -f 1): exit 3, EFBIG, instead of a cut report and exit 0', async () => {
     const file = join(dir, 'report.json');
-    // Not spawnSync: the sandbox answering the check lives in this process.
-    const child = spawn('sh', ['-c', 'ulimit -f 1 && exec "$0" "$@" > "$OUT"', process.execPath, MAIN, 'check', '--json'], { env: { ...cleanEnv({ ...world.env, IRSA_PROBE_POD_NAME: `stdio-${++runs}` }), OUT: file }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
-    const lost = reportLost({ code, signal, stderr: probeStderr(stderr), ms: 0 });
-    assert.equal(lost.checksPassed, true, stderr);
+    const fd = openSync(file, 'w');
+    let lost;
+    try {
+      lost = reportLost(await check(world, fd, { shellFirst: 'ulimit -f 1' }));
+    } finally {
+      closeSync(fd);
+    }
+    assert.equal(lost.checksPassed, true);
     assert.equal(lost.why, 'EFBIG');
     const kept = readFileSync(file).length;
     assert.ok(kept > 0 && kept <= 1024, `${kept} bytes written under a 1-block limit`);
