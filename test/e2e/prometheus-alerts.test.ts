@@ -10,11 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { startWorld, type World } from '../../sandbox/world.js';
 import { ROOT, loadRules, tempDir, writeRules, type RuleFile } from '../unit/k8s-support.js';
-import { MAIN } from '../helpers/process.js';
+import { MAIN, reservedRangePort } from '../helpers/process.js';
 
 const STARTUP_DEADLINE_MS = 60_000;
 const ALERT_DEADLINE_MS = 90_000;
@@ -57,16 +56,6 @@ async function stop(proc: Proc | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `fn` until it returns a value (not undefined) or the deadline passes. */
 async function until<T>(what: string, fn: () => Promise<T | undefined>, deadlineMs: number, context: () => string): Promise<T> {
@@ -119,7 +108,6 @@ describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_0
 
     world = await startWorld({ scenario: 'healthy', dir: path.join(dir, 'sandbox') });
 
-    const probePort = await freePort();
     // The env the webhook would inject, pointed at the sandbox (its IMDS emulator
     // included: nothing leaves loopback). The probe assumes the role every cycle,
     // so a broken trust policy shows at the next one.
@@ -127,12 +115,24 @@ describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_0
     if (!probeEnv.AWS_EC2_METADATA_SERVICE_ENDPOINT) probeEnv.AWS_EC2_METADATA_DISABLED = 'true';
     probe = start(
       process.execPath,
-      [MAIN, 'serve', '--host', '127.0.0.1', '--port', String(probePort), '--interval', '200ms', '--log-level', 'warn'],
+      [MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--interval', '200ms'],
       probeEnv,
+    );
+    // Where it listens, from its own "started" line: a port chosen for it beforehand could be taken first.
+    const probeProc = probe;
+    const probePort = await until(
+      'the probe to listen',
+      async () => {
+        if (probeProc.child.exitCode !== null) throw new Error(`the probe exited with code ${probeProc.child.exitCode}`);
+        const port = /"msg":"started".*?"port":(\d+)/.exec(probeProc.output())?.[1];
+        return port === undefined ? undefined : Number(port);
+      },
+      STARTUP_DEADLINE_MS,
+      context,
     );
 
     await writeRules(dir, fastRules(await loadRules()), 'rules.yml');
-    const promPort = await freePort();
+    const promPort = await reservedRangePort();
     promUrl = `http://127.0.0.1:${promPort}`;
     await writeFile(
       path.join(dir, 'prometheus.yml'),

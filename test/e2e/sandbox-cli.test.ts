@@ -3,7 +3,6 @@ import { parse as shellParse } from 'shell-quote';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,15 +44,6 @@ async function exitOf(p: Proc, signal?: NodeJS.Signals): Promise<number | null> 
   return code;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 describe('npm run sandbox (sandbox/main.js)', () => {
   let dir: string;
@@ -117,10 +107,12 @@ describe('npm run sandbox (sandbox/main.js)', () => {
 
 describe('npm run demo (sandbox/demo.js)', () => {
   test('starts the sandbox and the probe, which becomes ready; Ctrl-C stops both', async () => {
-    const port = await freePort();
-    const p = start(DEMO, ['--port', String(port), '--interval', '1s']);
+    // --port 0: the demo prints the port its probe got, from the probe's own "started" line.
+    const p = start(DEMO, ['--port', '0', '--interval', '1s']);
     try {
       await waitFor(() => p.out().includes('Ctrl-C stops both') || p.child.exitCode !== null, 30_000, 'the instructions');
+      const port = Number(/"msg":"started".*?"port":(\d+)/.exec(p.out())?.[1]);
+      assert.ok(port > 0, p.out());
       // Shell-quoted: each printed command parses back to exactly its words.
       const commands = p.out().split('\n').filter((l) => l.trim().startsWith('curl ')).map((l) => shellParse(l.trim()));
       assert.ok(commands.some((argv) => argv[2] === `http://127.0.0.1:${port}/readyz?verbose`), p.out());

@@ -1,6 +1,7 @@
 /** Starting irsa-probe as a real process, as it ships (the bundle), for end-to-end tests and the bench. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
@@ -154,4 +155,30 @@ export class ServeProcess {
     clearTimeout(kill);
     return { code: this.child.exitCode, ms: Date.now() - started };
   }
+}
+
+/**
+ * A port for a program that cannot report the one it got (Prometheus): free
+ * now, and outside the kernel's ephemeral range, so no `listen(0)` or outgoing
+ * connection of the tests running alongside can take it before the program
+ * binds it (a port found with `listen(0)` and closed again can be). Where the
+ * program can listen on 0 and say where (irsa-probe's "started" line), ask it.
+ */
+export async function reservedRangePort(): Promise<number> {
+  const [ephemeralLow] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  const low = 10_000;
+  const high = Math.min(ephemeralLow ?? 32_768, 32_768) - 1;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
+  throw new Error(`no free port in ${low}-${high} after 50 tries`);
 }
