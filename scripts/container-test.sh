@@ -106,8 +106,6 @@ USER_IN_IMAGE=$(podman image inspect --format '{{.Config.User}}' "$IMAGE")
 pass "image runs as $USER_IN_IMAGE"
 
 # ---------------------------------------------------------------- sandbox
-free_port() { node -e "const s=require('node:net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
-PORT=$(free_port)
 SANDBOX_DIR="$WORK/sandbox"
 mkdir -p "$SANDBOX_DIR"
 ENV_FILE="$WORK/sandbox.env"
@@ -127,6 +125,10 @@ ADMIN_URL=$(sed -n 's/^sandbox ready:.* admin=\([^ ]*\).*$/\1/p' "$WORK/sandbox.
 [ -n "$ADMIN_URL" ] || fail "no admin URL in the sandbox's ready line: $(head -1 "$WORK/sandbox.log")"
 grep -q '^AWS_WEB_IDENTITY_TOKEN_FILE=' "$ENV_FILE" || fail "the sandbox env has no AWS_WEB_IDENTITY_TOKEN_FILE"
 log "sandbox up: admin $ADMIN_URL, files in $SANDBOX_DIR"
+# The probe's port, found free only now: chosen before the sandbox started, one of
+# the sandbox's own listeners could have taken it first (nothing else here binds ports).
+free_port() { node -e "const s=require('node:net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+PORT=$(free_port)
 
 # ---------------------------------------------------------------- run
 # The container gets the env file as the webhook would inject it (the sandbox's
