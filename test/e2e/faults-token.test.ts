@@ -118,7 +118,10 @@ describe('token file faults against a running probe', { concurrency: true }, () 
       const up = await obs.until('/readyz 200 after the in-place rewrites', (s) => s.ready && s.status.lastReport?.ok === true, 60_000);
       const flip = obs.samplesIn(t0, t1).find((s) => !s.ready);
       const m = results.add(summarise(obs, TIMING, { group: 'token', fault: `token rewritten in place ${rewrites} times in 3 s`, notes: 'not what kubelet does: readers may see an empty or half-written file' }, { t0, t1, up, ...(flip ? { flip } : {}) }));
-      assert.ok(m.reasons.every((r) => r === 'token:token_malformed' || r === 'sts:oidc_key_unavailable' || r === 'sts:sts_unavailable'), m.reasons.join(', '));
+      // A read that ends inside the signature decodes as a JWT (the probe cannot check a signature without the
+      // provider's keys), so the token check passes and STS refuses it: sts:token_malformed, named as such.
+      const allowed = new Set(['token:token_malformed', 'sts:token_malformed', 'sts:oidc_key_unavailable', 'sts:sts_unavailable']);
+      assert.ok(m.reasons.every((r) => allowed.has(r)), m.reasons.join(', '));
       assert.ok(m.maxCycleMs <= TIMING.timeoutMs + 1_000);
       assert.equal(m.overlaps, 0);
       assert.equal(m.livezNon200, 0);
