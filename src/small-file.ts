@@ -26,9 +26,25 @@ export interface SmallFileOptions {
   readonly what: string;
 }
 
+/**
+ * Opens without blocking. A kubelet volume update swaps `..data` to a new
+ * directory and then removes the old one, so an open whose path walk followed
+ * the old link just before the removal fails with ENOENT although the file is
+ * there: one retry tells that from a file that is really missing.
+ */
+async function openNonBlocking(path: string): Promise<FileHandle> {
+  const flags = constants.O_RDONLY | constants.O_NONBLOCK;
+  try {
+    return await open(path, flags);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    return open(path, flags);
+  }
+}
+
 /** Opens without blocking and refuses anything but a regular file within the limit; the caller closes the handle. */
 export async function openSmallFile(path: string, { maxBytes, what }: SmallFileOptions): Promise<{ handle: FileHandle; size: number; mtimeMs: number }> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const handle = await openNonBlocking(path);
   try {
     const info = await handle.stat();
     if (!info.isFile()) {

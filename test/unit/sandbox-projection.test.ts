@@ -3,6 +3,7 @@ import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { atomicWrite, DATA_LINK, Projection, refreshAt, ROTATE_AT, timestampedDirName } from '../../sandbox/projection.js';
+import { readTokenFile } from '../../src/token-file.js';
 import { tempDir } from './fixtures.js';
 
 const TS_DIR = /^\.\.\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2}\.\d{9}$/;
@@ -51,7 +52,9 @@ describe('kubelet-style token projection', () => {
     assert.equal(await readFile(join(volume, 'token'), 'utf8'), 'two');
   });
 
-  test('a reader never sees a missing, empty or mixed file while the token is rewritten', async () => {
+  // Read as the probe reads it (src/token-file.ts): a path walk can meet the old directory just as it is removed,
+  // which the probe's reader tries once more; a raw readFile would see ENOENT there, as against kubelet.
+  test('the probe\'s reader never sees a missing, empty or mixed file while the token is rewritten', async () => {
     const volume = join(dir(), 'race');
     const payload = (i: number): string => `token-${i}-`.padEnd(4096, String(i % 10));
     await atomicWrite(volume, { token: payload(0) });
@@ -60,7 +63,7 @@ describe('kubelet-style token projection', () => {
     const reader = (async () => {
       let reads = 0;
       while (writing || reads < 50) {
-        const text = await readFile(join(volume, 'token'), 'utf8');
+        const { text } = await readTokenFile(join(volume, 'token'));
         assert.match(text, /^token-(\d+)-/);
         const i = Number(/^token-(\d+)-/.exec(text)![1]);
         assert.equal(text, payload(i), 'a torn read');

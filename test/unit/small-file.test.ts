@@ -5,10 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import fsPromises, { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import { checkSharedFiles } from '../../src/shared-profile.js';
 import { checkSmallFile, readSmallFile, SmallFileError } from '../../src/small-file.js';
 import type { AwsEnv } from '../../src/config.js';
@@ -105,5 +106,32 @@ describe('checkSharedFiles (what the SDK would read)', () => {
     } finally {
       process.env.HOME = saved;
     }
+  });
+});
+
+describe('an open that meets a kubelet ..data swap', () => {
+  // The first open fails as a path walk through the old, just-removed directory does; the file is there.
+  test('is tried once more: ENOENT once, then the file is read', async () => {
+    const path = join(dir, 'swapped');
+    await writeFile(path, 'token-text');
+    const real = fsPromises.open;
+    let opens = 0;
+    const hook = mock.method(fsPromises, 'open', (...args: Parameters<typeof real>) => {
+      opens += 1;
+      if (opens === 1) return Promise.reject(Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' }));
+      return real(...args);
+    });
+    syncBuiltinESMExports();
+    try {
+      assert.equal((await readSmallFile(path, { maxBytes: 1024, what: 'the token file' })).text, 'token-text');
+      assert.equal(opens, 2);
+    } finally {
+      hook.mock.restore();
+      syncBuiltinESMExports();
+    }
+  });
+
+  test('a file that is really missing still fails with ENOENT', async () => {
+    await assert.rejects(readSmallFile(join(dir, 'never-there'), { maxBytes: 1024, what: 'the token file' }), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
   });
 });
