@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { assertSurvived, FAST, JITTER, measureFault, pollFor, recoveryBound, Results, SAMPLE_EVERY_MS, SLACK_MS, sleep, summarise, withProbe, type Probed, type ProbeSetup, type Timing } from './faults-harness.js';
 import { sampleValue } from '../helpers/prom.js';
+import { MAX_THROTTLE_FACTOR } from '../../src/timings.js';
 
 const TIMING: Timing = FAST;
 const results = new Results('faults-sts');
@@ -73,14 +74,18 @@ describe('STS faults against a running probe', { concurrency: true }, () => {
       });
       assert.ok(starts.length >= 5, `only ${starts.length} throttled calls in 40 s`);
       assert.ok(m.reasons.every((r) => r === 'sts:throttled'), m.reasons.join(', '));
-      // Each gap at least doubles until the cap (8 intervals), with jitter.
-      assert.ok(gaps[1]! >= gaps[0]! * 1.5 && gaps[2]! >= gaps[1]! * 1.5, `spacing did not grow: ${gaps.join(', ')} ms`);
-      assert.ok(Math.max(...gaps) <= 8 * TIMING.intervalMs * (1 + JITTER) + TIMING.timeoutMs + SLACK_MS, `spacing beyond the cap: ${gaps.join(', ')} ms`);
+      // The k-th throttled call waits 2^k intervals (at most MAX_THROTTLE_FACTOR) less the jitter, whatever each
+      // cycle itself took: a floor by construction, where a ratio between two gaps depends on the cycles' own times.
+      gaps.slice(0, 4).forEach((gap, k) => {
+        const floor = Math.min(2 ** (k + 1), MAX_THROTTLE_FACTOR) * TIMING.intervalMs * (1 - JITTER);
+        assert.ok(gap >= floor, `spacing did not grow: gap ${k + 1} was ${gap} ms, below ${floor} ms (${gaps.join(', ')} ms)`);
+      });
+      assert.ok(Math.max(...gaps) <= MAX_THROTTLE_FACTOR * TIMING.intervalMs * (1 + JITTER) + TIMING.timeoutMs + SLACK_MS, `spacing beyond the cap: ${gaps.join(', ')} ms`);
       assert.equal(m.overlaps, 0);
       assert.equal(m.livezNon200, 0, '/livez failed while throttled');
       assert.ok(m.failuresAtFlip === null || m.failuresAtFlip >= TIMING.failureThreshold, `readiness turned after ${m.failuresAtFlip} consecutive failed cycles (threshold ${TIMING.failureThreshold}); cause: ${m.flipCause}`);
       // After the last throttled call the probe may sleep up to 8 intervals before it tries again.
-      assert.ok(m.recoverMs! <= 8 * TIMING.intervalMs * (1 + JITTER) + SLACK_MS, `recovery took ${m.recoverMs} ms`);
+      assert.ok(m.recoverMs! <= MAX_THROTTLE_FACTOR * TIMING.intervalMs * (1 + JITTER) + SLACK_MS, `recovery took ${m.recoverMs} ms`);
     }));
 
   test('a steady healthy probe makes one STS call per cycle (AssumeRoleWithWebIdentity only: the identity is unchanged)', () =>
