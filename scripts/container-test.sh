@@ -121,7 +121,7 @@ until grep -q '^sandbox ready:' "$WORK/sandbox.log" 2>/dev/null; do
   [ "$(date +%s)" -lt "$deadline" ] || { cat "$WORK/sandbox.log" >&2; fail "the sandbox was not ready within 60 s"; }
   sleep 0.2
 done
-ADMIN_URL=$(sed -n 's/^sandbox ready:.* admin=\([^ ]*\).*$/\1/p' "$WORK/sandbox.log" | head -1)
+ADMIN_URL=$(sed -n 's/^sandbox ready:.* admin=\([^ ]*\).*$/\1/p' "$WORK/sandbox.log" | sed -n 1p)
 [ -n "$ADMIN_URL" ] || fail "no admin URL in the sandbox's ready line: $(head -1 "$WORK/sandbox.log")"
 grep -q '^AWS_WEB_IDENTITY_TOKEN_FILE=' "$ENV_FILE" || fail "the sandbox env has no AWS_WEB_IDENTITY_TOKEN_FILE"
 log "sandbox up: admin $ADMIN_URL, files in $SANDBOX_DIR"
@@ -178,9 +178,12 @@ CPU_MILLICORES=$(( (t2 - t1) * 1000 * 1000000000 / CLK_TCK / (s2 - s1) ))
 RSS_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$PID_IN_HOST/status")
 log "probing every $PROBE_INTERVAL: RSS $((RSS_KB / 1024)) MiB, CPU ${CPU_MILLICORES}m"
 
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/metrics")
+# One scrape, saved whole and then read: piping curl into `grep -q` under pipefail fails
+# whenever grep stops reading before curl has written the last chunk (curl exits 23).
+code=$(curl -s -o "$WORK/metrics.txt" -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/metrics" || true)
 [ "$code" = 200 ] || fail "/metrics answered $code"
-curl -s --max-time 2 "http://127.0.0.1:$PORT/metrics" | grep -q '^irsa_probe_success 1' || fail "/metrics does not report irsa_probe_success 1"
+grep -q '^irsa_probe_success 1$' "$WORK/metrics.txt" \
+  || fail "/metrics does not report irsa_probe_success 1 (it reports: $(grep -m1 '^irsa_probe_success ' "$WORK/metrics.txt" || echo 'no such line'))"
 pass "/metrics reports irsa_probe_success 1"
 
 log "switching the sandbox to the wrong-subject scenario"

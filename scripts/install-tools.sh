@@ -27,7 +27,7 @@ apt_install() {
   local missing=()
   local pkg
   for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" == *'install ok installed'* ]] || missing+=("$pkg")
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
   [ "$(id -u)" -eq 0 ] || die "need root to apt-get install ${missing[*]}"
@@ -78,7 +78,7 @@ kustomize_supports_components() {
 check_kustomize() {
   local version
   if command -v kustomize >/dev/null; then
-    version="$(kustomize version 2>&1 | head -1)"
+    version="$(kustomize version 2>&1 | sed -n 1p)"
     kustomize_supports_components "$version" && { log "kustomize: $version"; return 0; }
     log "kustomize binary too old for components: $version"
   fi
@@ -94,7 +94,7 @@ install_awscli() {
   command -v aws >/dev/null || apt_install awscli
   command -v aws >/dev/null || die "aws not on PATH after installing awscli"
   local version
-  version="$(aws --version 2>&1 | head -1)"
+  version="$(aws --version 2>&1 | sed -n 1p)"
   log "$version"
   # The sandbox is reached through AWS_ENDPOINT_URL_STS, which the CLI honours from v1 1.29 / v2 2.13 on
   # (Debian 12's awscli is 2.9.19). The test traps any older CLI's attempt to leave loopback and fails.
