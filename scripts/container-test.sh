@@ -125,10 +125,6 @@ ADMIN_URL=$(sed -n 's/^sandbox ready:.* admin=\([^ ]*\).*$/\1/p' "$WORK/sandbox.
 [ -n "$ADMIN_URL" ] || fail "no admin URL in the sandbox's ready line: $(head -1 "$WORK/sandbox.log")"
 grep -q '^AWS_WEB_IDENTITY_TOKEN_FILE=' "$ENV_FILE" || fail "the sandbox env has no AWS_WEB_IDENTITY_TOKEN_FILE"
 log "sandbox up: admin $ADMIN_URL, files in $SANDBOX_DIR"
-# The probe's port, found free only now: chosen before the sandbox started, one of
-# the sandbox's own listeners could have taken it first (nothing else here binds ports).
-free_port() { node -e "const s=require('node:net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
-PORT=$(free_port)
 
 # ---------------------------------------------------------------- run
 # The container gets the env file as the webhook would inject it (the sandbox's
@@ -140,14 +136,32 @@ cp "$ENV_FILE" "$WORK/container.env"
 # instance-metadata provider stays off.
 grep -q '^AWS_EC2_METADATA_SERVICE_ENDPOINT=' "$WORK/container.env" || echo 'AWS_EC2_METADATA_DISABLED=true' >>"$WORK/container.env"
 chmod 755 "$WORK"
+# Port 0: the probe binds a free port itself and names it in its "started" log line
+# (info level; at info the probe logs only that, readiness changes and shutdown). A
+# port found free beforehand could be taken by the time the probe binds it.
 t=$(date +%s%N)
 CID=$(podman run -d --network host \
   --user "$PROBE_UID:$PROBE_UID" --read-only --cap-drop=ALL --security-opt no-new-privileges \
   --env-file "$WORK/container.env" \
-  -e IRSA_PROBE_HOST=127.0.0.1 -e "IRSA_PROBE_PORT=$PORT" -e "IRSA_PROBE_INTERVAL=$PROBE_INTERVAL" \
-  -e IRSA_PROBE_POD_NAME=container-test -e IRSA_PROBE_LOG_LEVEL=warn \
+  -e IRSA_PROBE_HOST=127.0.0.1 -e IRSA_PROBE_PORT=0 -e "IRSA_PROBE_INTERVAL=$PROBE_INTERVAL" \
+  -e IRSA_PROBE_POD_NAME=container-test -e IRSA_PROBE_LOG_LEVEL=info \
   -v "$SANDBOX_DIR:$SANDBOX_DIR:ro" \
   "$IMAGE" serve)
+
+running() { [ "$(podman inspect --format '{{.State.Running}}' "$CID")" = true ]; }
+# The port from the "started" line; the logs are read whole into a variable first.
+started_port() {
+  local out
+  out=$(podman logs "$CID" 2>/dev/null) || return 0
+  sed -n 's/^.*"msg":"started".*"port":\([0-9][0-9]*\).*$/\1/p' <<<"$out" | sed -n 1p
+}
+PORT=""
+deadline=$(( $(date +%s) + READY_DEADLINE_S ))
+until PORT=$(started_port) && [ -n "$PORT" ]; do
+  running || { podman logs "$CID" >&2 || true; fail "the container exited before it logged where it listens"; }
+  [ "$(date +%s)" -lt "$deadline" ] || { podman logs --tail 20 "$CID" >&2 || true; fail "no \"started\" log line within ${READY_DEADLINE_S} s"; }
+  sleep 0.2
+done
 log "container ${CID:0:12} on 127.0.0.1:$PORT"
 
 readyz() { curl -s -o "$WORK/readyz.body" -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/readyz?verbose" || true; }
@@ -156,7 +170,7 @@ wait_for_readyz() {
   while [ "$(date +%s)" -lt "$deadline" ]; do
     code=$(readyz)
     [ "$code" = "$want" ] && return 0
-    [ "$(podman inspect --format '{{.State.Running}}' "$CID")" = true ] || { podman logs "$CID" >&2 || true; fail "the container exited (waiting for /readyz $want)"; }
+    running || { podman logs "$CID" >&2 || true; fail "the container exited (waiting for /readyz $want)"; }
     sleep 0.2
   done
   log "last /readyz: $code $(head -c 600 "$WORK/readyz.body" 2>/dev/null)"
