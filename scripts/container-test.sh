@@ -77,10 +77,10 @@ if [ "$(du -sm "$IRSA_PROBE_PODMAN_ROOT/storage" 2>/dev/null | cut -f1)" -gt 400
   log "pruning dangling images (storage over 4 GB)"
   podman image prune -f >/dev/null 2>&1 || true
 fi
-if [ ! -f dist/sandbox/main.js ] || [ ! -f dist/bundle/main.js ]; then
-  log "building dist/ (npm run build)"
-  npm run build >"$WORK/build.log" 2>&1 || fail "npm run build failed (see $WORK/build.log)"
-fi
+# The sandbox runs from dist/ on the host: built every time, so it is never older
+# than the source the image is built from (the image builds its own bundle).
+log "building dist/ (npm run build)"
+npm run build >"$WORK/npm-build.log" 2>&1 || { tail -40 "$WORK/npm-build.log" >&2; fail "npm run build failed"; }
 [ -f dist/sandbox/main.js ] || fail "dist/sandbox/main.js missing after the build"
 
 # npm inside the build trusts the host's CA bundle (a TLS-inspecting proxy may sit
