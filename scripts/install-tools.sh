@@ -11,8 +11,11 @@
 #               binary or `kubectl kustomize`. Debian 12's kubernetes-client (1.20) is
 #               too old for components, and no registry we reach ships the binary, so
 #               this step only verifies and fails loudly when neither is present.
-#   awscli      the AWS CLI (`aws`), a real botocore client for the sandbox's SDK tests:
-#               an `aws` already on PATH is used as is, else Debian's `awscli` package.
+#   awscli      the AWS CLI (`aws`), a real botocore client for the sandbox's SDK tests.
+#               Verified only: it must honour AWS_ENDPOINT_URL_STS (v1 >= 1.29 with
+#               botocore >= 1.31, or v2 >= 2.13), which Debian 12's `awscli` (2.9.19)
+#               does not, so this step fails loudly and says how to get one (for example
+#               `pip install awscli`, which puts v1 on a Python's PATH).
 #   kubectl     Debian's `kubernetes-client` package when no `kubectl` is on PATH: the
 #               e2e tests drive the sandbox's Kubernetes API emulator with the real client.
 #
@@ -56,7 +59,7 @@ install_prometheus() {
   apt_install prometheus
   command -v promtool >/dev/null || die "promtool not on PATH after installing prometheus"
   command -v prometheus >/dev/null || die "prometheus not on PATH after installing prometheus"
-  log "$(promtool --version 2>&1 | head -1)"
+  log "$(promtool --version 2>&1 | sed -n 1p)"
 }
 
 install_containers() {
@@ -90,26 +93,34 @@ check_kustomize() {
   die "no kustomize >= v3.7 found (need \`kustomize\` or \`kubectl kustomize\` on PATH). Debian 12's kubernetes-client embeds kustomize v2 (no components); install kubectl >= 1.21 or a kustomize v5 binary."
 }
 
+# The sandbox is reached through AWS_ENDPOINT_URL_STS, which the CLI honours from v1 1.29
+# (botocore 1.31) and v2 2.13 on: the same test as test/e2e/sandbox-aws-cli.test.ts.
+aws_honours_endpoint_url() {
+  local version="$1"
+  if [[ "$version" =~ aws-cli/1\.[^\ ]+\ .*botocore/1\.([0-9]+)\. ]]; then
+    [ "${BASH_REMATCH[1]}" -ge 31 ]
+  elif [[ "$version" =~ aws-cli/2\.([0-9]+)\. ]]; then
+    [ "${BASH_REMATCH[1]}" -ge 13 ]
+  else
+    return 1
+  fi
+}
+
 install_awscli() {
-  command -v aws >/dev/null || apt_install awscli
-  command -v aws >/dev/null || die "aws not on PATH after installing awscli"
+  local need="an AWS CLI that honours AWS_ENDPOINT_URL_STS (v1 >= 1.29 with botocore >= 1.31, or v2 >= 2.13) first on PATH"
+  local how="for example \`pip install awscli\` (v1), or AWS's v2 installer (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html); Debian 12's awscli package (2.9.19) is too old"
+  command -v aws >/dev/null || die "no aws on PATH: test/e2e/sandbox-aws-cli.test.ts and sandbox-app-sdk.test.ts need $need: $how"
   local version
   version="$(aws --version 2>&1 | sed -n 1p)"
+  aws_honours_endpoint_url "$version" \
+    || die "$version (at $(command -v aws)) ignores AWS_ENDPOINT_URL_STS, and the sandbox tests would fail: they need $need: $how"
   log "$version"
-  # The sandbox is reached through AWS_ENDPOINT_URL_STS, which the CLI honours from v1 1.29 / v2 2.13 on
-  # (Debian 12's awscli is 2.9.19). The test traps any older CLI's attempt to leave loopback and fails.
-  if [[ "$version" =~ aws-cli/([0-9]+)\.([0-9]+) ]]; then
-    local major="${BASH_REMATCH[1]}" minor="${BASH_REMATCH[2]}"
-    if { [ "$major" -eq 1 ] && [ "$minor" -lt 29 ]; } || { [ "$major" -eq 2 ] && [ "$minor" -lt 13 ]; }; then
-      log "WARNING: $version ignores AWS_ENDPOINT_URL_STS; test/e2e/sandbox-app-sdk.test.ts will fail until a newer aws is first on PATH"
-    fi
-  fi
 }
 
 install_kubectl() {
   command -v kubectl >/dev/null || apt_install kubernetes-client
   command -v kubectl >/dev/null || die "kubectl not on PATH after installing kubernetes-client"
-  log "$(kubectl version --client 2>&1 | head -1)"
+  log "$(kubectl version --client 2>&1 | sed -n 1p)"
 }
 
 main() {
