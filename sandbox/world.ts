@@ -255,7 +255,7 @@ class SandboxWorld implements World {
       podIdentityUrl: this.podIdentityUrl,
       createdAt: new Date(),
     };
-    const started = await startKubeApi(facts, this.issuer.url, join(this.dir, 'kube'));
+    const started = await startKubeApi(facts, join(this.dir, 'kube'));
     this.kube = started.api;
     this.closers.push(() => this.kube.close());
     this.kubeApiUrl = this.kube.url;
