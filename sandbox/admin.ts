@@ -14,9 +14,10 @@
  *   GET  /trust-policy?role=ARN  a role's trust policy
  *   POST /trust-policy          {"role": ARN, "policy": {...}} replaces it (until the next scenario switch)
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { FaultError } from './faults.js';
-import { closeServer, guarded, listen, LOOPBACK, readBody, requestUrl, sendJson } from './http-util.js';
+import { guarded, readBody, requestUrl, sendJson } from './http-util.js';
+import { LoopbackServer } from './loopback-server.js';
 import { isScenario, SCENARIO_DESCRIPTIONS, SCENARIOS } from './scenarios.js';
 import { TrustPolicyError } from './trust-admin.js';
 import type { World } from './world.js';
@@ -27,28 +28,21 @@ type Route = (req: IncomingMessage) => Promise<[number, unknown]>;
 
 class BadRequest extends Error {}
 
-export class AdminServer {
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
-
-  static async start(world: World): Promise<AdminServer> {
-    const server = createServer();
+export class AdminServer extends LoopbackServer {
+  private constructor(world: World) {
+    super(createServer());
     const routes = routesFor(world);
-    server.on(
+    this.server.on(
       'request',
       guarded(
         async (req, res) => answer(req, res, routes),
         (res, error) => sendJson(res, 500, { error: (error as Error).message }),
       ),
     );
-    const port = await listen(server);
-    return new AdminServer(server, `http://${LOOPBACK}:${port}`);
   }
 
-  async close(): Promise<void> {
-    await closeServer(this.server);
+  static async start(world: World): Promise<AdminServer> {
+    return new AdminServer(world).listen();
   }
 }
 

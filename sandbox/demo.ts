@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { shellCommand } from '../src/shell.js';
 import { imageNodeOptions } from './image.js';
-import { DurationError, parseDuration } from '../src/duration.js';
+import { parseDuration } from '../src/duration.js';
+import { readSetting, SETTING, type Setting } from '../src/settings.js';
 import { JITTER, MAX_THROTTLE_FACTOR } from '../src/timings.js';
 import { isScenario, SCENARIOS } from './scenarios.js';
 import { startWorld, type World } from './world.js';
@@ -35,25 +36,26 @@ function parseDemoArgs(argv: string[]): DemoOptions {
   const { values } = parseArgs({ args: argv[0] === '--' ? argv.slice(1) : argv, options: { port: { type: 'string' }, interval: { type: 'string' }, scenario: { type: 'string' } }, strict: true });
   const scenario = values.scenario ?? 'healthy';
   if (!isScenario(scenario)) throw new Error(`--scenario=${JSON.stringify(scenario)} is invalid: expected one of ${SCENARIOS.join(', ')}`);
-  const port = values.port ?? '9876';
-  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw new Error(`--port=${JSON.stringify(port)} is invalid: expected a port number`);
+  const port = values.port ?? String(SETTING.port.default);
   const interval = values.interval ?? DEFAULT_INTERVAL;
-  try {
-    parseDuration(interval);
-  } catch (error) {
-    if (error instanceof DurationError) throw new Error(`--interval=${JSON.stringify(interval)} is invalid: ${error.message}`);
-    throw error;
-  }
+  // Refused here as the probe would refuse them (its ranges, its messages), before the sandbox starts.
+  validFlag(SETTING.port, '--port', port);
+  validFlag(SETTING.interval, '--interval', interval);
   return { port, interval, scenario };
+}
+
+/** Throws the probe's own ConfigError when the probe would refuse `value` for this setting. */
+function validFlag(setting: Setting, flag: string, value: string): void {
+  readSetting(setting, new Map([[setting, { name: flag, value }]]), {});
 }
 
 const DEFAULT_INTERVAL = '10s';
 /** The probe's defaults the demo keeps (README "Configuration"). */
-const TIMEOUT_MS = 5_000;
-const FAILURE_THRESHOLD = 3;
+const TIMEOUT_MS = SETTING.timeout.default;
+const FAILURE_THRESHOLD = SETTING.failureThreshold.default;
 
 /** Promised bounds, in whole seconds: the cycle in flight, then whole cycles at the longest jittered interval. */
-export function promises(intervalMs: number): { breakS: number; throttleS: number; healS: number } {
+function promises(intervalMs: number): { breakS: number; throttleS: number; healS: number } {
   const cycle = intervalMs * (1 + JITTER) + TIMEOUT_MS;
   // Throttled cycles wait 2, 4, 8 intervals before the next one.
   let throttled = cycle;

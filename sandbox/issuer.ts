@@ -5,10 +5,11 @@
  * service-account tokens shaped exactly like kubelet's.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import type { Counters } from './counters.js';
-import { closeServer, guarded, listen, LOOPBACK, requestUrl, send, sendJson } from './http-util.js';
+import { guarded, requestUrl, send, sendJson } from './http-util.js';
+import { LoopbackServer } from './loopback-server.js';
 
 export interface ServiceAccountIdentity {
   readonly namespace: string;
@@ -36,32 +37,36 @@ let signingKeys: ReturnType<typeof rsaKeys> | undefined;
 let foreignKeys: ReturnType<typeof rsaKeys> | undefined;
 const rsaKeys = () => generateKeyPair('RS256', { modulusLength: 2048 });
 
-export class OidcIssuer {
+export class OidcIssuer extends LoopbackServer {
+  /** The issuer's path on its server: `/id/<32 hex>`. */
+  private readonly path: string;
+
   private constructor(
-    private readonly server: Server,
-    readonly url: string,
+    counters: Counters,
     private readonly privateKey: CryptoKey,
     readonly jwk: JWK,
-  ) {}
+  ) {
+    super(createServer());
+    // EKS issuers are https://oidc.eks.<region>.amazonaws.com/id/<32 hex>.
+    this.path = `/id/${randomBytes(16).toString('hex').toUpperCase()}`;
+    this.server.on('request', guarded(this.handle(counters), (res) => send(res, 500, 'text/plain', 'internal error\n')));
+  }
+
+  /** The issuer URL (the tokens' `iss`): `http://127.0.0.1:PORT/id/<32 hex>`. */
+  override get url(): string {
+    return `${super.url}${this.path}`;
+  }
 
   /** SHA-1 thumbprint of the issuer's root CA, as IAM stores it (modelled: the issuer serves plain HTTP). */
   get thumbprint(): string {
     return createHash('sha1').update(`root-ca:${this.url}`).digest('hex');
   }
 
-  static async start(counters: Counters, port = 0): Promise<OidcIssuer> {
+  static async start(counters: Counters): Promise<OidcIssuer> {
     const { privateKey, publicKey } = await (signingKeys ??= rsaKeys());
     const jwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(jwk);
-    const publicJwk: JWK = { ...jwk, kid, alg: 'RS256', use: 'sig' };
-    // EKS issuers are https://oidc.eks.<region>.amazonaws.com/id/<32 hex>.
-    const id = randomBytes(16).toString('hex').toUpperCase();
-    const server = createServer();
-    const boundPort = await listen(server, port);
-    const url = `http://${LOOPBACK}:${boundPort}/id/${id}`;
-    const issuer = new OidcIssuer(server, url, privateKey, publicJwk);
-    server.on('request', guarded(issuer.handle(counters), (res) => send(res, 500, 'text/plain', 'internal error\n')));
-    return issuer;
+    return new OidcIssuer(counters, privateKey, { ...jwk, kid, alg: 'RS256', use: 'sig' }).listen();
   }
 
   get discoveryUrl(): string {
@@ -73,7 +78,7 @@ export class OidcIssuer {
   }
 
   private handle(counters: Counters) {
-    const path = new URL(this.url).pathname;
+    const path = this.path;
     return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
       const url = requestUrl(req);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -134,9 +139,5 @@ export class OidcIssuer {
     return new SignJWT({ aud: [options.audience], iss: issuerUrl, sub: `system:serviceaccount:${who.namespace}:${who.serviceAccount}`, iat, nbf: iat, exp: iat + options.lifetimeSeconds })
       .setProtectedHeader({ alg: 'RS256', kid })
       .sign(privateKey);
-  }
-
-  async close(): Promise<void> {
-    await closeServer(this.server);
   }
 }

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { serviceAccount, workload, type KubeObject, type PodFacts } from './kube-objects.js';
 import { KubeStore, selectorMatches, StoreError } from './kube-store.js';
 import { table, wantsTable } from './kube-table.js';
-import { makeServingCert, writeKubeconfig } from './kube-tls.js';
+import { makeServingCert, writeKubeconfig, type ServingCert } from './kube-tls.js';
 import { LoopbackServer } from './loopback-server.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -28,12 +28,27 @@ export const PROBE_RULES: ReadonlyArray<{ group: string; resource: string; verbs
   { group: '', resource: 'events', verbs: ['create', 'patch'] },
 ];
 
-export interface KubeApiOptions {
+interface KubeApiOptions {
   readonly namespace: string;
   /** `system:serviceaccount:NS:SA`, the probe token's user. */
   readonly podUser: string;
-  readonly issuerUrl: string;
+  /** Not read (the issuer serves its own discovery document); test/unit/kube-session.test.ts still passes it. */
+  readonly issuerUrl?: string;
   readonly objects: readonly KubeObject[];
+}
+
+/**
+ * One CA and serving certificate for 127.0.0.1 per process, made on first
+ * use (as issuer.ts keeps its RSA keys): every world starts an API server,
+ * and a test process starts dozens of worlds. A failed attempt is not kept.
+ */
+let servingCert: Promise<ServingCert> | undefined;
+function loopbackCert(): Promise<ServingCert> {
+  servingCert ??= makeServingCert(LOOPBACK).catch((error: unknown) => {
+    servingCert = undefined;
+    throw error;
+  });
+  return servingCert;
 }
 
 interface Target {
@@ -61,7 +76,7 @@ export class KubeApiEmulator extends LoopbackServer {
   }
 
   static async start(options: KubeApiOptions): Promise<KubeApiEmulator> {
-    const cert = await makeServingCert(LOOPBACK);
+    const cert = await loopbackCert();
     return new KubeApiEmulator(createServer({ key: cert.keyPem, cert: cert.certPem }), cert.caPem, options).listen();
   }
 
@@ -81,6 +96,7 @@ export class KubeApiEmulator extends LoopbackServer {
     const body = await readBody(req, MAX_BODY);
     const user = this.user(req);
     if (user === undefined) return this.status(res, 401, 'Unauthorized', 'Unauthorized');
+    if (body.tooLarge) return this.status(res, 413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY}`);
     const path = url.pathname.replace(/\/+$/, '');
     const fixed = this.discovery(path);
     if (fixed !== undefined) return sendJson(res, 200, fixed);
@@ -103,7 +119,6 @@ export class KubeApiEmulator extends LoopbackServer {
     if (path === '/version') return version();
     if (path === '/api') return coreVersions(this.host);
     if (path === '/apis') return groupList();
-    if (path === '/.well-known/openid-configuration') return { issuer: this.options.issuerUrl, jwks_uri: `${this.options.issuerUrl}/keys`, response_types_supported: ['id_token'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'] };
     const core = /^\/api\/(v1)$/.exec(path);
     if (core) return resourceList('', core[1]!);
     const named = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
@@ -177,10 +192,10 @@ function verbOf(method: string, t: Target): string | undefined {
 }
 
 /** The API server holding the pod, its ServiceAccount and owners, and the two kubeconfigs in `dir`. */
-export async function startKubeApi(facts: PodFacts, issuerUrl: string, dir: string): Promise<{ api: KubeApiEmulator; kubeconfig: string; adminKubeconfig: string }> {
+export async function startKubeApi(facts: PodFacts, dir: string): Promise<{ api: KubeApiEmulator; kubeconfig: string; adminKubeconfig: string }> {
   const { deployment, replicaSet, pod } = workload(facts);
   const podUser = `system:serviceaccount:${facts.namespace}:${facts.serviceAccount}`;
-  const api = await KubeApiEmulator.start({ namespace: facts.namespace, podUser, issuerUrl, objects: [serviceAccount(facts), deployment, replicaSet, pod] });
+  const api = await KubeApiEmulator.start({ namespace: facts.namespace, podUser, objects: [serviceAccount(facts), deployment, replicaSet, pod] });
   await mkdir(dir, { recursive: true });
   const kubeconfig = join(dir, 'kubeconfig');
   const adminKubeconfig = join(dir, 'admin.kubeconfig');

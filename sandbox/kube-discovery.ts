@@ -13,7 +13,7 @@ export interface ResourceType {
   readonly singular: string;
 }
 
-export const RESOURCE_TYPES: readonly ResourceType[] = [
+const RESOURCE_TYPES: readonly ResourceType[] = [
   { group: '', version: 'v1', resource: 'pods', kind: 'Pod', shortNames: ['po'], singular: 'pod' },
   { group: '', version: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'], singular: 'serviceaccount' },
   { group: '', version: 'v1', resource: 'events', kind: 'Event', shortNames: ['ev'], singular: 'event' },
@@ -22,6 +22,11 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
 ];
 
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+
+/** The served type of a kind (`Pod` → pods), or undefined. */
+export function typeOfKind(kind: string): ResourceType | undefined {
+  return RESOURCE_TYPES.find((t) => t.kind === kind);
+}
 
 export function findType(group: string, version: string, resource: string): ResourceType | undefined {
   return RESOURCE_TYPES.find((t) => t.group === group && t.version === version && t.resource === resource);

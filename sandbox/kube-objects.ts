@@ -5,6 +5,8 @@
  * `not-injected`).
  */
 import { randomUUID } from 'node:crypto';
+import { basename, dirname } from 'node:path';
+import { ROLE_ARN_ANNOTATION } from '../src/kube/view.js';
 import type { EnvKind } from './scenarios.js';
 
 export type KubeObject = Record<string, unknown> & { metadata: Metadata };
@@ -31,8 +33,6 @@ export interface ManagedField {
   fieldsV1: Record<string, unknown>;
 }
 
-export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
-
 export interface PodFacts {
   readonly kind: EnvKind;
   readonly namespace: string;
@@ -52,8 +52,14 @@ export interface PodFacts {
 
 const HOUR_MS = 3_600_000;
 
-export function annotationField(key: string): Record<string, unknown> {
-  return { 'f:metadata': { 'f:annotations': { [`f:${key}`]: {} } } };
+/** The managedFields entry's fieldsV1 for a writer that owns these annotation keys. */
+export function annotationFields(keys: readonly string[]): Record<string, unknown> {
+  return { 'f:metadata': { 'f:annotations': Object.fromEntries(keys.map((k) => [`f:${k}`, {}])) } };
+}
+
+/** The value at a dotted path (`metadata.name`), or undefined where the path leaves the object. */
+export function valueAt(object: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((v, k) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined), object);
 }
 
 function meta(name: string, namespace: string, uid: string, created: Date, extra: Partial<Metadata> = {}): Metadata {
@@ -67,7 +73,7 @@ export function serviceAccount(f: PodFacts): KubeObject {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
     metadata: meta(f.serviceAccount, f.namespace, f.serviceAccountUid, new Date(annotatedAt.getTime() - HOUR_MS), annotated
-      ? { annotations: { [ROLE_ARN_ANNOTATION]: f.roleArn }, managedFields: [{ manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'v1', time: annotatedAt.toISOString(), fieldsType: 'FieldsV1', fieldsV1: annotationField(ROLE_ARN_ANNOTATION) }] }
+      ? { annotations: { [ROLE_ARN_ANNOTATION]: f.roleArn }, managedFields: [{ manager: 'kubectl-client-side-apply', operation: 'Update', apiVersion: 'v1', time: annotatedAt.toISOString(), fieldsType: 'FieldsV1', fieldsV1: annotationFields([ROLE_ARN_ANNOTATION]) }] }
       : {}),
   };
 }
@@ -85,19 +91,11 @@ export function workload(f: PodFacts): { deployment: KubeObject; replicaSet: Kub
   return { deployment, replicaSet, pod };
 }
 
-function dirOf(path: string): string {
-  return path.slice(0, path.lastIndexOf('/')) || '/';
-}
-
-function baseOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
 /** What the webhook adds to every container: env and the token mount. */
 function identity(f: PodFacts): { env: object[]; mounts: object[]; volumes: object[] } {
   const projected = (name: string, file: string, audience: string, expirationSeconds: number) => ({
-    mounts: [{ name, mountPath: dirOf(file), readOnly: true }],
-    volumes: [{ name, projected: { defaultMode: 420, sources: [{ serviceAccountToken: { audience, expirationSeconds, path: baseOf(file) } }] } }],
+    mounts: [{ name, mountPath: dirname(file), readOnly: true }],
+    volumes: [{ name, projected: { defaultMode: 420, sources: [{ serviceAccountToken: { audience, expirationSeconds, path: basename(file) } }] } }],
   });
   switch (f.kind) {
     case 'irsa':

@@ -4,8 +4,8 @@
  * who last changed an annotation and when (what `kubectl annotate` leaves).
  */
 import { randomUUID } from 'node:crypto';
-import type { ResourceType } from './kube-discovery.js';
-import { type KubeObject, type ManagedField, type Metadata } from './kube-objects.js';
+import { typeOfKind, type ResourceType } from './kube-discovery.js';
+import { annotationFields, valueAt, type KubeObject, type ManagedField, type Metadata } from './kube-objects.js';
 
 export class StoreError extends Error {
   constructor(
@@ -20,8 +20,6 @@ export class StoreError extends Error {
 function keyOf(resource: string, namespace: string, name: string): string {
   return `${resource}/${namespace}/${name}`;
 }
-
-const RESOURCE_OF_KIND: Record<string, string> = { Pod: 'pods', ServiceAccount: 'serviceaccounts', Event: 'events', ReplicaSet: 'replicasets', Deployment: 'deployments' };
 
 export class KubeStore {
   private readonly objects = new Map<string, KubeObject>();
@@ -38,8 +36,9 @@ export class KubeStore {
   }
 
   put(object: KubeObject): void {
-    const resource = RESOURCE_OF_KIND[String(object.kind)] ?? String(object.kind).toLowerCase();
-    this.objects.set(keyOf(resource, object.metadata.namespace ?? '', object.metadata.name), this.bump(structuredClone(object)));
+    const type = typeOfKind(String(object.kind));
+    if (type === undefined) throw new Error(`the sandbox's API server does not serve the kind ${JSON.stringify(object.kind)}`);
+    this.objects.set(keyOf(type.resource, object.metadata.namespace ?? '', object.metadata.name), this.bump(structuredClone(object)));
   }
 
   get(type: ResourceType, namespace: string, name: string): KubeObject {
@@ -80,11 +79,10 @@ export class KubeStore {
 function recordManager(fields: readonly ManagedField[], manager: string, keys: readonly string[]): ManagedField[] {
   const touched = (f: ManagedField) => keys.some((k) => JSON.stringify(f.fieldsV1).includes(JSON.stringify(`f:${k}`)));
   const kept = fields.filter((f) => f.manager !== manager && !touched(f));
-  const owned = { 'f:metadata': { 'f:annotations': Object.fromEntries(keys.map((k) => [`f:${k}`, {}])) } };
-  return [...kept, { manager, operation: 'Update', apiVersion: 'v1', time: new Date().toISOString(), fieldsType: 'FieldsV1', fieldsV1: owned }];
+  return [...kept, { manager, operation: 'Update', apiVersion: 'v1', time: new Date().toISOString(), fieldsType: 'FieldsV1', fieldsV1: annotationFields(keys) }];
 }
 
-export function mergePatch(target: unknown, patch: unknown): unknown {
+function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
   const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
@@ -94,18 +92,13 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-function fieldAt(object: unknown, path: string): string | undefined {
-  let value: unknown = object;
-  for (const part of path.split('.')) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[part] : undefined;
-  return value === undefined || value === null ? undefined : String(value);
-}
-
 /** `a.b=v,c.d!=w` (also `==`); an empty selector matches everything. */
 export function selectorMatches(object: KubeObject, selector: string): boolean {
   return selector.split(',').filter((term) => term !== '').every((term) => {
     const m = /^([^!=]+)(!=|==|=)(.*)$/.exec(term);
     if (!m) return false;
-    const equal = (fieldAt(object, m[1]!) ?? '') === m[3];
+    const value = valueAt(object, m[1]!);
+    const equal = (value === undefined || value === null ? '' : String(value)) === m[3];
     return m[2] === '!=' ? !equal : equal;
   });
 }

@@ -3,7 +3,7 @@
  * meta.k8s.io/v1 Table with the columns kubectl shows for pods and events.
  * Other resources answer a plain list and kubectl prints NAME and AGE.
  */
-import type { KubeObject } from './kube-objects.js';
+import { valueAt as get, type KubeObject } from './kube-objects.js';
 
 type Cell = string | number;
 interface Columns {
@@ -20,8 +20,6 @@ export function age(fromIso: unknown, now: number): string {
   if (seconds < 172_800) return `${Math.floor(seconds / 3600)}h`;
   return `${Math.floor(seconds / 86_400)}d`;
 }
-
-const get = (o: unknown, path: string): unknown => path.split('.').reduce<unknown>((v, k) => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined), o);
 
 const COLUMNS: Record<string, Columns> = {
   Pod: {

@@ -56,7 +56,7 @@ export interface KubeconfigFacts {
 }
 
 /** A kubeconfig with one cluster, one user (bearer token) and one current context. */
-export function renderKubeconfig(f: KubeconfigFacts): string {
+function renderKubeconfig(f: KubeconfigFacts): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',

@@ -34,10 +34,22 @@ export abstract class LoopbackServer {
     return this.server.listening;
   }
 
-  /** Refuses connections (closes the listener), or listens again on the same port; never after close(). */
-  async setRefusing(refuse: boolean): Promise<void> {
+  /**
+   * Refuses connections (closes the listener), or listens again on the same
+   * port; never after close(). The port is free while refusing, so another
+   * process may take it: listening again then fails with an error naming the
+   * port and `fault` (the knob that closed it), and a later call may retry.
+   */
+  async setRefusing(refuse: boolean, fault = 'refuse'): Promise<void> {
     if (refuse && this.server.listening) await closeServer(this.server);
-    if (!refuse && !this.server.listening && !this.closed) await listen(this.server, this.port);
+    if (!refuse && !this.server.listening && !this.closed) {
+      try {
+        await listen(this.server, this.port);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+        throw new Error(`cannot clear the ${fault} fault: ${this.host} was taken by another listener while it refused connections (EADDRINUSE); the emulator stays closed until the fault is cleared again with the port free`);
+      }
+    }
   }
 
   async close(): Promise<void> {

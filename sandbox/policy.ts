@@ -6,7 +6,7 @@
  * StringNotLike (and their IgnoreCase forms for Equals); an unknown operator
  * never matches. Condition keys are case-insensitive, as in IAM.
  */
-import { assumedRoleArn, roleArn } from './defaults.js';
+import { assumedRoleArn, roleArn, userArn } from './defaults.js';
 
 export type StringOrList = string | string[];
 
@@ -90,13 +90,15 @@ function contextValue(context: Readonly<Record<string, StringOrList>>, key: stri
 }
 
 /**
- * The `AWS` principal values that name a role session's caller, as IAM
- * matches them: the role's ARN, the session's ARN, the account's root ARN and
- * the bare account ID.
+ * The `AWS` principal values that name a caller, as IAM matches them: for a
+ * role session the role's ARN and the session's ARN, for an IAM user (its
+ * long-term key) the user's ARN; then the account's root ARN and the bare
+ * account ID.
  */
-export function awsPrincipalsOf(caller: { accountId: string; roleName: string; sessionName: string }): string[] {
-  const { accountId, roleName, sessionName } = caller;
-  return [roleArn(accountId, roleName), assumedRoleArn(accountId, roleName, sessionName), `arn:aws:iam::${accountId}:root`, accountId];
+export function awsPrincipalsOf(caller: { accountId: string; roleName: string; sessionName: string; userName?: string }): string[] {
+  const { accountId, roleName, sessionName, userName } = caller;
+  const own = userName === undefined ? [roleArn(accountId, roleName), assumedRoleArn(accountId, roleName, sessionName)] : [userArn(accountId, userName)];
+  return [...own, `arn:aws:iam::${accountId}:root`, accountId];
 }
 
 /** The trust policy of a role that other roles chain into: an `AWS` principal, optionally an sts:ExternalId condition. */

@@ -20,8 +20,8 @@ import { requestId, s3Error } from './xml.js';
 export interface S3World {
   readonly region: string;
   readonly bucket: string;
-  /** Roles whose sessions may use the bucket. */
-  readonly allowedRoles: readonly string[];
+  /** Roles whose sessions may use the bucket now (asked at each request: a deleted role's sessions are denied). */
+  allowedRoles(): readonly string[];
   faults(): Faults;
 }
 
@@ -97,7 +97,7 @@ export class S3Emulator extends LoopbackServer {
     const faults = this.world.faults();
     const bucket = safeDecode(url.pathname.split('/')[1] ?? '');
     if (faults.s3NoBucket && bucket !== '') return { status: 404, code: 'NoSuchBucket', message: 'The specified bucket does not exist', extra: { BucketName: bucket } };
-    if (faults.s3Deny || !this.world.allowedRoles.includes(auth.credentials.roleName)) return { status: 403, code: 'AccessDenied', message: 'Access Denied' };
+    if (faults.s3Deny || !this.world.allowedRoles().includes(auth.credentials.roleName)) return { status: 403, code: 'AccessDenied', message: 'Access Denied' };
     if (this.flaky.hit(faults.s3FlakyShare)) return { status: 500, code: 'InternalError', message: 'We encountered an internal error. Please try again.' };
     return undefined;
   }

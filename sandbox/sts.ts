@@ -9,12 +9,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Counters } from './counters.js';
 import { assumeRole } from './assume-role.js';
-import { awsTimestamp, callerArn, callerUserId, roleId, type CredentialStore, type IssuedCredentials } from './credentials.js';
+import { callerArn, callerUserId, type CredentialStore, type IssuedCredentials } from './credentials.js';
 import type { Faults } from './faults.js';
 import { ShareGate } from './faults.js';
 import { flatHeaders, guarded, readBody, requestUrl, send, sleep } from './http-util.js';
 import { LoopbackServer } from './loopback-server.js';
-import { evaluate } from './policy.js';
+import { authorize, issueRoleSession, validateRoleRequest, type ParamRule } from './role-session.js';
 import type { Account } from './scenarios.js';
 import { authenticate, queryOf, type AuthFailure } from './sigv4.js';
 import { StsError, stsErrors } from './sts-errors.js';
@@ -106,37 +106,19 @@ export class StsEmulator extends LoopbackServer {
   }
 
   private async assumeRoleWithWebIdentity(params: Params, id: string): Promise<string> {
-    const input = validateAssumeInput(params);
+    const input = validateRoleRequest(params, [WEB_IDENTITY_TOKEN]);
     const world = this.world.account();
     // OIDC providers and roles live in the role's account; the sandbox has one account, any other is empty.
-    const account: Account = input.roleArn.accountId === world.id ? world : { id: input.roleArn.accountId, providers: [], roles: [], podIdentityAssociations: [] };
-    const verified = await this.verifier.verify(input.token, account, this.world.faults().stsIdpError);
-    const role = account.roles.find((r) => r.name === input.roleArn.roleName);
+    const account: Account = input.accountId === world.id ? world : { id: input.accountId, providers: [], roles: [], podIdentityAssociations: [] };
+    const verified = await this.verifier.verify(params.WebIdentityToken!, account, this.world.faults().stsIdpError);
     const hostPath = verified.provider.issuerHostPath;
-    const decision =
-      role === undefined
-        ? 'implicit-deny'
-        : evaluate(role.trustPolicy, {
-            action: 'sts:AssumeRoleWithWebIdentity',
-            principal: { federated: verified.providerArn },
-            context: { [`${hostPath}:sub`]: verified.claims.sub, [`${hostPath}:aud`]: verified.audience },
-          });
-    if (role === undefined || decision !== 'allow') throw stsErrors.notAuthorized();
-    const duration = input.durationSeconds ?? this.world.defaultDurationSeconds();
-    if (input.durationSeconds !== undefined && input.durationSeconds > role.maxSessionDuration) throw stsErrors.durationTooLong();
-    const principal = { accountId: account.id, roleName: role.name, sessionName: input.sessionName, issuer: 'sts' as const };
-    const c = this.store.issue(principal, duration);
-    return stsResponse(
-      'AssumeRoleWithWebIdentity',
-      {
-        Credentials: { AccessKeyId: c.accessKeyId, SecretAccessKey: c.secretAccessKey, SessionToken: c.sessionToken, Expiration: awsTimestamp(c.expiration) },
-        SubjectFromWebIdentityToken: verified.claims.sub,
-        AssumedRoleUser: { AssumedRoleId: `${roleId(account.id, role.name)}:${input.sessionName}`, Arn: callerArn(principal) },
-        Provider: verified.providerArn,
-        Audience: verified.audience,
-      },
-      id,
+    const role = authorize(
+      account.roles.find((r) => r.name === input.roleName),
+      { action: 'sts:AssumeRoleWithWebIdentity', principal: { federated: verified.providerArn }, context: { [`${hostPath}:sub`]: verified.claims.sub, [`${hostPath}:aud`]: verified.audience } },
+      stsErrors.notAuthorized,
     );
+    const { Credentials, AssumedRoleUser } = issueRoleSession(this.store, role, input, this.world.defaultDurationSeconds());
+    return stsResponse('AssumeRoleWithWebIdentity', { Credentials, SubjectFromWebIdentityToken: verified.claims.sub, AssumedRoleUser, Provider: verified.providerArn, Audience: verified.audience }, id);
   }
 
   private async getCallerIdentity(req: IncomingMessage, url: URL, body: Buffer, id: string): Promise<string> {
@@ -186,42 +168,5 @@ function paramsOf(url: URL, req: IncomingMessage, body: Buffer): Params {
   return params;
 }
 
-interface AssumeInput {
-  readonly roleArn: { accountId: string; roleName: string };
-  readonly sessionName: string;
-  readonly token: string;
-  readonly durationSeconds?: number;
-}
-
-const ROLE_ARN_RE = /^arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
-
-/** AWS's input validation: null and length constraints first (ValidationError listing each), then the ARN's form. */
-function validateAssumeInput(p: Params): AssumeInput {
-  const problems: string[] = [];
-  const need = (name: string, member: string, min: number, max: number, quoteValue: boolean): void => {
-    const value = p[name];
-    if (value === undefined) problems.push(`Value null at '${member}' failed to satisfy constraint: Member must not be null`);
-    else if (value.length < min || value.length > max) {
-      const shown = quoteValue ? ` '${value.slice(0, 128)}'` : '';
-      problems.push(`Value${shown} at '${member}' failed to satisfy constraint: Member must have length ${value.length < min ? `greater than or equal to ${min}` : `less than or equal to ${max}`}`);
-    }
-  };
-  need('RoleArn', 'roleArn', 20, 2048, true);
-  need('RoleSessionName', 'roleSessionName', 2, 64, true);
-  need('WebIdentityToken', 'webIdentityToken', 4, 20000, false);
-  const session = p.RoleSessionName;
-  if (session !== undefined && !/^[\w+=,.@-]*$/.test(session)) {
-    problems.push(`Value '${session.slice(0, 64)}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
-  }
-  let durationSeconds: number | undefined;
-  if (p.DurationSeconds !== undefined) {
-    durationSeconds = /^\d{1,6}$/.test(p.DurationSeconds) ? Number(p.DurationSeconds) : NaN;
-    if (!(durationSeconds >= 900 && durationSeconds <= 43200)) {
-      problems.push(`Value '${p.DurationSeconds.slice(0, 16)}' at 'durationSeconds' failed to satisfy constraint: Member must have value ${durationSeconds < 900 ? 'greater than or equal to 900' : 'less than or equal to 43200'}`);
-    }
-  }
-  if (problems.length > 0) throw stsErrors.validation(problems);
-  const arn = ROLE_ARN_RE.exec(p.RoleArn!);
-  if (arn === null) throw stsErrors.badArn();
-  return { roleArn: { accountId: arn[1]!, roleName: arn[2]! }, sessionName: session!, token: p.WebIdentityToken!, durationSeconds };
-}
+/** AssumeRoleWithWebIdentity's own parameter; AWS never quotes the token in a message. */
+const WEB_IDENTITY_TOKEN: ParamRule = { name: 'WebIdentityToken', member: 'webIdentityToken', min: 4, max: 20000, required: true, quoted: false };

@@ -7,23 +7,31 @@
  *   GET  /trust-policy?role=ARN          {"role": ARN, "policy": {...}}
  *   POST /trust-policy {"role": ARN, "policy": {...}}
  */
+import { AwsNameError, parseRoleArn } from '../src/aws-names.js';
+import { roleArn } from './defaults.js';
 import type { PolicyDocument } from './policy.js';
 import { parsePolicyDocument, PolicyDocumentError } from './policy-document.js';
 import type { Account } from './scenarios.js';
-
-const ROLE_ARN_RE = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
 
 export class TrustPolicyError extends Error {
   override readonly name = 'TrustPolicyError';
 }
 
+/** A role ARN's account and name; anything else is a TrustPolicyError. */
+function parsed(arn: unknown): { accountId: string; roleName: string } {
+  try {
+    if (typeof arn === 'string') return parseRoleArn(arn);
+  } catch (error) {
+    if (!(error instanceof AwsNameError)) throw error;
+  }
+  throw new TrustPolicyError(`role must be a role ARN like arn:aws:iam::444455556666:role/irsa-probe-target, not ${JSON.stringify(arn ?? null)}`);
+}
+
 function locate(accounts: readonly Account[], arn: unknown): { account: Account; roleName: string } {
-  const m = typeof arn === 'string' ? ROLE_ARN_RE.exec(arn) : null;
-  if (m === null) throw new TrustPolicyError(`role must be a role ARN like arn:aws:iam::444455556666:role/irsa-probe-target, not ${JSON.stringify(arn ?? null)}`);
-  const account = accounts.find((a) => a.id === m[1]);
-  const roleName = m[2]!;
+  const { accountId, roleName } = parsed(arn);
+  const account = accounts.find((a) => a.id === accountId);
   if (account === undefined || !account.roles.some((r) => r.name === roleName)) {
-    const known = accounts.flatMap((a) => a.roles.map((r) => `arn:aws:iam::${a.id}:role/${r.name}`));
+    const known = accounts.flatMap((a) => a.roles.map((r) => roleArn(a.id, r.name)));
     throw new TrustPolicyError(`no role ${JSON.stringify(arn)} in this world; known roles: ${known.join(', ')}`);
   }
   return { account, roleName };

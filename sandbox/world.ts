@@ -215,8 +215,8 @@ class SandboxWorld implements World {
     this.closers.push(() => this.sts.close());
     this.stsUrl = this.sts.url;
     // Permissions belong to the role: once it is deleted, its earlier sessions are denied.
-    const roleExists = (): boolean => this.account_.roles.some((r) => r.name === D.ROLE_NAME);
-    const s3 = await S3Emulator.start({ region: D.REGION, bucket: this.bucket, get allowedRoles() { return roleExists() ? [D.ROLE_NAME] : []; }, faults: () => this.faults() }, this.store, this.counters, join(this.dir, 's3rver'));
+    const allowedRoles = (): string[] => (this.account_.roles.some((r) => r.name === D.ROLE_NAME) ? [D.ROLE_NAME] : []);
+    const s3 = await S3Emulator.start({ region: D.REGION, bucket: this.bucket, allowedRoles, faults: () => this.faults() }, this.store, this.counters, join(this.dir, 's3rver'));
     this.closers.push(() => s3.close());
     this.s3Url = s3.url;
     const imds = await ImdsEmulator.start({ accountId: D.ACCOUNT_ID, region: D.REGION, roleName: D.NODE_ROLE_NAME, instanceId: D.INSTANCE_ID }, this.store, this.counters);
@@ -255,7 +255,7 @@ class SandboxWorld implements World {
       podIdentityUrl: this.podIdentityUrl,
       createdAt: new Date(),
     };
-    const started = await startKubeApi(facts, this.issuer.url, join(this.dir, 'kube'));
+    const started = await startKubeApi(facts, join(this.dir, 'kube'));
     this.kube = started.api;
     this.closers.push(() => this.kube.close());
     this.kubeApiUrl = this.kube.url;
@@ -365,8 +365,8 @@ class SandboxWorld implements World {
   }
 
   private async applyListenerFaults(after: Faults): Promise<void> {
-    await this.sts.setRefusing(after.stsRefuse);
-    await this.agent.setRefusing(after.podIdentityRefuse);
+    await this.sts.setRefusing(after.stsRefuse, 'stsRefuse');
+    await this.agent.setRefusing(after.podIdentityRefuse, 'podIdentityRefuse');
   }
 
   stats(): Stats {
