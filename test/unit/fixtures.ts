@@ -25,12 +25,28 @@ function perDescribe<T>(setup: () => Promise<T>, teardown: (value: T) => Promise
   };
 }
 
-/** A new directory under the OS temp dir (named `prefix` + random), removed with its contents. */
-export function tempDir(prefix: string): () => string {
-  return perDescribe(
-    () => mkdtemp(join(tmpdir(), prefix)),
-    (dir) => rm(dir, { recursive: true, force: true }),
+/** A new directory under the OS temp dir (named `prefix` + random), and what removes it with its contents. */
+export async function makeTempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * makeTempDir(prefix) for the tests of one describe (or of the file, at top
+ * level), with what `fill` puts in it, removed after them. At top level, fill it
+ * here rather than in a before() of its own: Node 20 starts top-level before()
+ * hooks without waiting for the one before to finish.
+ */
+export function tempDir(prefix: string, fill?: (dir: string) => unknown): () => string {
+  const made = perDescribe(
+    async () => {
+      const temp = await makeTempDir(prefix);
+      await fill?.(temp.dir);
+      return temp;
+    },
+    ({ cleanup }) => cleanup(),
   );
+  return () => made().dir;
 }
 
 export interface MintedToken {
