@@ -8,6 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
+import type { Config } from '../../src/config.js';
+import { Health } from '../../src/health.js';
+import { detectMechanism } from '../../src/mechanism.js';
+import { buildStatus } from '../../src/status.js';
+import type { Report } from '../../src/types.js';
 import { mintToken, TokenDir } from '../helpers/tokens.js';
 
 function perDescribe<T>(setup: () => Promise<T>, teardown: (value: T) => Promise<void>): () => T {
@@ -67,4 +72,11 @@ export function mintedTokenDir(): () => MintedToken {
     },
     ({ dir }) => dir.remove(),
   );
+}
+
+/** /status as served a second after the one cycle that produced `report`: a real Health records it, as serve-state does. */
+export function statusAfter(report: Report, config: Config, audience = 'sts.amazonaws.com'): ReturnType<typeof buildStatus> {
+  const health = new Health({ successThreshold: 1, failureThreshold: 3, staleAfterMs: 60_000, heartbeatTimeoutMs: 60_000, createdAt: 0 });
+  health.record(report, 1_000);
+  return buildStatus({ version: 'test', config, mechanism: detectMechanism(config.aws), audience, stsEndpoint: report.facts.stsEndpoint, health, now: () => 2_000 });
 }
