@@ -38,6 +38,17 @@ export async function mintToken(opts: TokenOptions = {}): Promise<string> {
     .sign(privateKey);
 }
 
+/**
+ * A JWT with these claims (and this header) whose signature nobody made: for a
+ * test whose STS is faked or that only decodes, and for claims no signer would
+ * accept (times outside a Date, hostile strings). jose makes unsecured JWTs only
+ * with {"alg":"none"} and an empty signature, so the segments are encoded here.
+ */
+export function unsignedToken(claims: unknown, header: unknown = { alg: 'RS256' }, signature = 'c2lnbmF0dXJl'): string {
+  const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${segment(header)}.${segment(claims)}.${signature}`;
+}
+
 /** A projected-volume directory: `..<timestamp>/token`, `..data` → it, `token` → `..data/token`. */
 export class TokenDir {
   private generation = 0;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { envCheck } from '../../src/checks/env.js';
 import { contextFor, irsaEnv, ROLE_ARN } from '../helpers/probe.js';
+import { tempDir } from './fixtures.js';
 
 const TOKEN = '/var/run/secrets/eks.amazonaws.com/serviceaccount/token';
 const PI = { AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials', AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token', AWS_REGION: 'us-west-2' };
@@ -49,16 +49,14 @@ describe('env check', () => {
   }
 
   describe('static keys in the shared files', () => {
-    let dir: string;
-    const file = (name: string) => join(dir, name);
+    const dir = tempDir('env-shared-');
+    const file = (name: string) => join(dir(), name);
     before(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'env-shared-'));
       await writeFile(file('keys'), '[default]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n');
       await writeFile(file('other-profile'), '[ci]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n');
       await writeFile(file('config-keys'), '[profile ci]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = secret\n');
       await writeFile(file('role-profile'), '[default]\nrole_arn = arn:aws:iam::111122223333:role/x\nweb_identity_token_file = /t\n');
     });
-    after(() => rm(dir, { recursive: true, force: true }));
     const shared = (credentials: string, extra: Record<string, string> = {}) => ({ AWS_SHARED_CREDENTIALS_FILE: file(credentials), AWS_CONFIG_FILE: file('absent'), ...extra });
     const sharedWarning = async (env: Record<string, string>) => (await envCheck(contextFor(env))).findings?.find((f) => f.severity === 'warning' && /static keys \(aws_access_key_id\)/.test(f.cause));
 

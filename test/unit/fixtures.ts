@@ -8,6 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
+import type { Config } from '../../src/config.js';
+import { Health } from '../../src/health.js';
+import { detectMechanism } from '../../src/mechanism.js';
+import { buildStatus } from '../../src/status.js';
+import type { Report } from '../../src/types.js';
 import { mintToken, TokenDir } from '../helpers/tokens.js';
 
 function perDescribe<T>(setup: () => Promise<T>, teardown: (value: T) => Promise<void>): () => T {
@@ -25,12 +30,28 @@ function perDescribe<T>(setup: () => Promise<T>, teardown: (value: T) => Promise
   };
 }
 
-/** A new directory under the OS temp dir (named `prefix` + random), removed with its contents. */
-export function tempDir(prefix: string): () => string {
-  return perDescribe(
-    () => mkdtemp(join(tmpdir(), prefix)),
-    (dir) => rm(dir, { recursive: true, force: true }),
+/** A new directory under the OS temp dir (named `prefix` + random), and what removes it with its contents. */
+export async function makeTempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * makeTempDir(prefix) for the tests of one describe (or of the file, at top
+ * level), with what `fill` puts in it, removed after them. At top level, fill it
+ * here rather than in a before() of its own: Node 20 starts top-level before()
+ * hooks without waiting for the one before to finish.
+ */
+export function tempDir(prefix: string, fill?: (dir: string) => unknown): () => string {
+  const made = perDescribe(
+    async () => {
+      const temp = await makeTempDir(prefix);
+      await fill?.(temp.dir);
+      return temp;
+    },
+    ({ cleanup }) => cleanup(),
   );
+  return () => made().dir;
 }
 
 export interface MintedToken {
@@ -51,4 +72,11 @@ export function mintedTokenDir(): () => MintedToken {
     },
     ({ dir }) => dir.remove(),
   );
+}
+
+/** /status as served a second after the one cycle that produced `report`: a real Health records it, as serve-state does. */
+export function statusAfter(report: Report, config: Config, audience = 'sts.amazonaws.com'): ReturnType<typeof buildStatus> {
+  const health = new Health({ successThreshold: 1, failureThreshold: 3, staleAfterMs: 60_000, heartbeatTimeoutMs: 60_000, createdAt: 0 });
+  health.record(report, 1_000);
+  return buildStatus({ version: 'test', config, mechanism: detectMechanism(config.aws), audience, stsEndpoint: report.facts.stsEndpoint, health, now: () => 2_000 });
 }

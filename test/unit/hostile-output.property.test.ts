@@ -9,7 +9,8 @@
  *
  * - text report: one line per check, no line at column 0 that is not a check,
  *   a finding header or the summary, and no control or format character;
- * - JSON report, log lines and /status: valid JSON, one log record per line;
+ * - JSON report: every check's verdict, message and findings parse back unchanged;
+ * - log lines and /status: valid JSON, one log record per line;
  * - /metrics: every line a comment or one sample;
  * - every printed command (aws, kubectl, eksctl) parses back with a shell-words
  *   parser (shell-quote) to plain words: no operator, comment, glob or
@@ -27,16 +28,16 @@ import { createLogger } from '../../src/log.js';
 import { renderText } from '../../src/report.js';
 import { createServeState } from '../../src/serve-state.js';
 import { INVALID_VALUE, ISSUER_SHAPE, NAMESPACE_SHAPE, SERVICE_ACCOUNT_SHAPE } from '../../src/shell.js';
-import type { Report } from '../../src/types.js';
+import type { CheckResult, Report } from '../../src/types.js';
 import { ASSUMED_ARN, configFrom, NODE_ROLE_ARN, ROLE_ARN, SECRET_ACCESS_KEY, SESSION_TOKEN } from '../helpers/probe.js';
-import { ISSUER, SUBJECT } from '../helpers/tokens.js';
+import { ISSUER, SUBJECT, unsignedToken } from '../helpers/tokens.js';
 
 const RUNS = { numRuns: 200 };
 const USERINFO_SECRET = 'Pa55wordInUrl';
 const QUERY_SECRET = 'QuerySecretValue';
 const UNPRINTABLE = /(?!\n)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 const CHECK_LINE = new RegExp(`^(PASS|FAIL|SKIP) (${CHECK_NAMES.join('|')}) `);
-const FINDING_HEADER = /^(ERROR|WARNING) (env|token|sts|chain|s3) [a-z0-9_]+$/;
+const FINDING_HEADER = new RegExp(`^(ERROR|WARNING) (${CHECK_NAMES.join('|')}) [a-z0-9_]+$`);
 const COMMAND = /^\s+(aws|kubectl|eksctl) /;
 
 /** Text a hostile value is made of: controls, bidi overrides, shell metacharacters, quotes, newlines. */
@@ -98,13 +99,11 @@ const caseArb: fc.Arbitrary<Case> = fc.record({
   ),
 });
 
-const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
 /** An unsigned JWT with these claims (the probe decodes, STS verifies; here STS is faked). */
 function tokenFor(c: Case['claims']): string {
   const nowS = Math.floor(Date.now() / 1000);
   const payload = { iss: c.iss, sub: c.sub, aud: c.aud, iat: nowS, nbf: nowS, exp: nowS + 3600, 'kubernetes.io': { namespace: c.namespace, serviceaccount: { name: c.serviceAccount } } };
-  return `${b64url({ alg: 'RS256', kid: 'k' })}.${b64url(payload)}.c2ln`;
+  return unsignedToken(payload, { alg: 'RS256', kid: 'k' });
 }
 
 function awsError(e: { name: string; message: string }, status: number): Error {
@@ -163,6 +162,11 @@ async function runCase(c: Case) {
   return { report, logLines, status: JSON.stringify(runtime.status()), metrics: await runtime.metrics.render() };
 }
 
+/** What a reader of the JSON report relies on in one check entry. */
+function verdictOf(c: CheckResult) {
+  return { name: c.name, status: c.status, reason: c.reason ?? null, message: c.message, findings: c.findings.map(({ check, severity, reason, cause, fix }) => ({ check, severity, reason, cause, fix })) };
+}
+
 function assertTextReport(report: Report): void {
   const text = renderText(report, { verbose: true });
   assert.ok(!UNPRINTABLE.test(text), `control or format character in the text report:\n${JSON.stringify(text)}`);
@@ -213,8 +217,10 @@ describe('hostile claims and environment values through every output', () => {
         const { report, logLines, status, metrics } = outputs;
         assertTextReport(report);
         assertCommands(report, c);
-        const json = JSON.stringify(report);
-        assert.deepEqual(JSON.parse(json), JSON.parse(JSON.stringify(report)));
+        // The JSON report as `irsa-probe check --json` prints it (main.ts): every check's verdict,
+        // message and findings come back unchanged (an Error, a Date or NaN in one would not).
+        const json = JSON.stringify(report, null, 2);
+        assert.deepEqual((JSON.parse(json) as Report).checks.map(verdictOf), report.checks.map(verdictOf));
         for (const line of logLines) {
           assert.ok(line.endsWith('\n') && !line.slice(0, -1).includes('\n'), 'a log record spans lines');
           JSON.parse(line);

@@ -10,13 +10,12 @@ import { envCheck } from '../../src/checks/env.js';
 import { tokenCheck } from '../../src/checks/token.js';
 import { loadConfig } from '../../src/config.js';
 import { ConfigError } from '../../src/settings.js';
-import { Health } from '../../src/health.js';
 import { scrubText } from '../../src/log.js';
-import { detectMechanism } from '../../src/mechanism.js';
 import { renderText } from '../../src/report.js';
-import { buildStatus } from '../../src/status.js';
 import type { CheckResult, Report } from '../../src/types.js';
 import { configFrom, contextFor, irsaEnv } from '../helpers/probe.js';
+import { unsignedToken } from '../helpers/tokens.js';
+import { statusAfter } from './fixtures.js';
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
@@ -33,9 +32,8 @@ describe('long values are cut in messages', () => {
   });
 
   test("a 14,000-character subject claim is cut in the token check's cause", async () => {
-    const b64 = (x: unknown) => Buffer.from(JSON.stringify(x)).toString('base64url');
     const nowS = Math.floor(Date.now() / 1000);
-    const text = `${b64({ alg: 'RS256' })}.${b64({ iss: 'https://oidc.example/id/X', sub: 'x'.repeat(14_000), aud: 'sts.amazonaws.com', iat: nowS, exp: nowS + 3600 })}.c2ln`;
+    const text = unsignedToken({ iss: 'https://oidc.example/id/X', sub: 'x'.repeat(14_000), aud: 'sts.amazonaws.com', iat: nowS, exp: nowS + 3600 });
     const v = await tokenCheck(contextFor(irsaEnv('/tmp/token'), { deps: { readTokenFile: async () => ({ text, mtimeMs: 0 }) } }));
     assert.equal(v.reason, 'token_malformed');
     assert.ok(v.message.length < 500, `${v.message.length} characters`);
@@ -58,10 +56,8 @@ describe('/status shows claims escaped', () => {
   test('ESC, CR/LF, NUL and U+202E in issuer, audience, names and key id are escaped', () => {
     const evil = 'a\u001b[31m\r\n\u0000\u202eb';
     const config = configFrom(irsaEnv('/var/run/secrets/eks.amazonaws.com/serviceaccount/token'), ['serve']);
-    const health = new Health({ successThreshold: 1, failureThreshold: 3, staleAfterMs: 60_000, heartbeatTimeoutMs: 60_000, createdAt: 0 });
     const report: Report = { ...reportOf({ name: 'token', status: 'pass', message: 'ok', findings: [], durationMs: 1 }), ok: true, facts: { stsEndpoint: 'https://sts.us-west-2.amazonaws.com', claims: { iss: evil, sub: evil, aud: [evil], namespace: evil, serviceAccount: evil, pod: evil, kid: evil, alg: evil, iat: 1, exp: 2 } } };
-    health.record(report, 1000);
-    const status = buildStatus({ version: 't', config, mechanism: detectMechanism(config.aws), audience: 'sts.amazonaws.com', stsEndpoint: 'https://sts.us-west-2.amazonaws.com', health, now: () => 2000 });
+    const status = statusAfter(report, config);
     for (const value of [status.token?.issuer, status.token?.subject, status.token?.audience[0], status.token?.namespace, status.token?.serviceAccount, status.token?.pod, status.token?.keyId, status.token?.algorithm]) {
       assert.ok(typeof value === 'string' && !CONTROL.test(value), JSON.stringify(value));
     }

@@ -5,8 +5,7 @@
  * the manifests, rules and dashboard.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -102,11 +101,8 @@ export function renderRules(rules: RuleFile): string {
   return stringifyYaml(rules, { lineWidth: 0 });
 }
 
-/** A temp dir removed by the returned cleanup. */
-export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
+/** A temp dir removed by the returned cleanup (fixtures.ts's makeTempDir, under the name alerts-rules and e2e/prometheus-alerts import). */
+export { makeTempDir as tempDir } from './fixtures.js';
 
 export async function writeRules(dir: string, rules: RuleFile, name = RULES_FILE_NAME): Promise<string> {
   const file = path.join(dir, name);

@@ -4,8 +4,7 @@
  * its owner chain, RBAC errors, Event aggregation, and the Role of k8s/.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -21,25 +20,28 @@ import { eventFor, EventRecorder } from '../../src/kube/events.js';
 import { issuerOf, KubeSession } from '../../src/kube/session.js';
 import { ISSUER, mintToken } from '../helpers/tokens.js';
 import type { Report } from '../../src/types.js';
+import { makeTempDir } from './fixtures.js';
 import { ROOT } from './k8s-support.js';
 
 const FACTS: PodFacts = { kind: 'irsa', namespace: 'default', podName: 'demo-pod-0', podUid: 'pod-uid', serviceAccount: 'demo', serviceAccountUid: 'sa-uid', deployment: 'demo', roleArn: 'arn:aws:iam::111122223333:role/demo', irsaTokenFile: '/t/eks.amazonaws.com/serviceaccount/token', podIdentityTokenFile: '/t/p', podIdentityUrl: 'http://127.0.0.1:1/v1/credentials', createdAt: new Date('2026-03-01T10:00:00Z') };
 
 let api: KubeApiEmulator;
 let dir: string;
+let removeDir: () => Promise<void> = async () => undefined;
 let kubeconfig: string;
 const signal = () => AbortSignal.timeout(5000);
 
 before(async () => {
   const { deployment, replicaSet, pod } = workload(FACTS);
   api = await KubeApiEmulator.start({ namespace: 'default', podUser: 'system:serviceaccount:default:demo', issuerUrl: 'https://127.0.0.1:1', objects: [serviceAccount(FACTS), deployment, replicaSet, pod] });
-  dir = await mkdtemp(join(tmpdir(), 'kube-session-'));
+  // Made here, not by tempDir(): Node 20 does not wait for one top-level before() to finish before the next.
+  ({ dir, cleanup: removeDir } = await makeTempDir('kube-session-'));
   kubeconfig = join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfig, { server: api.url, caPem: api.caPem, token: api.podToken, user: 'demo', namespace: 'default' });
 });
 after(async () => {
   await api.close();
-  await rm(dir, { recursive: true, force: true });
+  await removeDir();
 });
 
 describe('access', () => {
