@@ -9,7 +9,7 @@ import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityC
 import { CappedHttpHandler, type CappedService } from './capped-handler.js';
 import type { Config } from './config.js';
 import type { Credentials, ProbeDeps, S3Ops } from './checks/context.js';
-import { checkSharedFiles, staticKeysInSharedFiles } from './shared-profile.js';
+import { checkSharedFiles, inspectSharedFiles } from './shared-profile.js';
 import { ChainProvider } from './chain-provider.js';
 import { detectMechanism } from './mechanism.js';
 import { agentCredentials } from './pod-identity.js';
@@ -62,8 +62,7 @@ export function createAwsClients(config: Config): ProbeDeps {
       return chain.resolve(signal);
     },
     s3: lazyS3(config, region),
-    sharedFileKeys: () => staticKeysInSharedFiles(config.aws),
-    checkSharedFiles: () => checkSharedFiles(config.aws),
+    sharedFileKeys: () => inspectSharedFiles(config.aws),
     readTokenFile,
   };
 }

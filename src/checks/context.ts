@@ -9,7 +9,7 @@ import type { MechanismInfo } from '../mechanism.js';
 import { oneLine } from '../redact.js';
 import type { CheckName, CheckResult, Finding, Reason, StsOperation, StsOutcome, TargetResult } from '../types.js';
 import type { TokenClaims } from '../token-file.js';
-import type { SharedFileKeys } from '../shared-profile.js';
+import type { SharedFileKeys, SharedFileProblem } from '../shared-profile.js';
 import type { KubeSession, KubeSnapshot } from '../kube/session.js';
 
 export interface Credentials extends AwsCredentialIdentity {
@@ -30,10 +30,11 @@ export interface ProbeDeps {
   defaultChain(signal: AbortSignal): Promise<Credentials>;
   /** S3 operations with the given credentials (lazily loaded client). */
   s3(): Promise<S3Ops>;
-  /** Static keys for the SDK's profile in the shared credentials or config file, if any (never rejects). */
-  sharedFileKeys(): Promise<SharedFileKeys | undefined>;
-  /** Rejects (SmallFileError, naming the file) when a shared AWS file the SDK reads is not a small regular file. */
-  checkSharedFiles?(): Promise<void>;
+  /**
+   * The shared AWS files, looked at once: the problem (naming the file) when one the SDK reads is not a
+   * small regular file, else static keys for the SDK's profile in the credentials or config file, if any. Never rejects.
+   */
+  sharedFileKeys(): Promise<SharedFileProblem | SharedFileKeys | undefined>;
   /** Reads a small file; rejects with the fs error (code) or TokenFileError. */
   readTokenFile(path: string): Promise<{ text: string; mtimeMs: number }>;
 }
