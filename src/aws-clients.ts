@@ -54,9 +54,8 @@ export function createAwsClients(config: Config): ProbeDeps {
       if (!out.Arn || !out.Account) throw new Error('GetCallerIdentity returned no ARN');
       return { arn: out.Arn, account: out.Account, userId: out.UserId ?? '' };
     },
-    podIdentityCredentials(signal) {
-      const source = { uri: config.aws.containerCredentialsFullUri ?? '', tokenFile: config.aws.containerAuthorizationTokenFile, token: process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN };
-      return agentCredentials(source, signal);
+    podIdentityCredentials({ token }, signal) {
+      return agentCredentials({ uri: config.aws.containerCredentialsFullUri ?? '', token }, signal);
     },
     defaultChain(signal) {
       return chain.resolve(signal);

@@ -32,8 +32,13 @@ export interface AwsEnv {
   readonly endpointUrl?: string;
   readonly containerCredentialsFullUri?: string;
   readonly containerAuthorizationTokenFile?: string;
-  /** AWS_CONTAINER_AUTHORIZATION_TOKEN set inline (its value is never read). */
+  /** AWS_CONTAINER_AUTHORIZATION_TOKEN set inline. */
   readonly hasContainerAuthorizationToken: boolean;
+  /**
+   * Its value, for the token check to hand to the agent call (as the SDK sends it when no file is set).
+   * Not enumerable: JSON (status, logs), spreads and comparisons of the config never carry it.
+   */
+  readonly containerAuthorizationToken?: string;
   /** AWS_ACCESS_KEY_ID set: the default chain would use environment keys first. */
   readonly hasStaticKeys: boolean;
   /** AWS_PROFILE set. */
@@ -129,7 +134,7 @@ function resolve({ command, json, flags }: ParsedArgs, env: Env): Config {
 /** The identity variables as the SDK reads them; values are not judged here. */
 export function readAwsEnv(env: Env): AwsEnv {
   const regionVariable = nonEmpty(env.AWS_REGION) ? 'AWS_REGION' : nonEmpty(env.AWS_DEFAULT_REGION) ? 'AWS_DEFAULT_REGION' : undefined;
-  return {
+  const aws: AwsEnv = {
     roleArn: env.AWS_ROLE_ARN,
     webIdentityTokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE,
     roleSessionName: env.AWS_ROLE_SESSION_NAME,
@@ -148,6 +153,10 @@ export function readAwsEnv(env: Env): AwsEnv {
     sharedCredentialsFile: nonEmpty(env.AWS_SHARED_CREDENTIALS_FILE) ? env.AWS_SHARED_CREDENTIALS_FILE : undefined,
     configFile: nonEmpty(env.AWS_CONFIG_FILE) ? env.AWS_CONFIG_FILE : undefined,
   };
+  if (nonEmpty(env.AWS_CONTAINER_AUTHORIZATION_TOKEN)) {
+    Object.defineProperty(aws, 'containerAuthorizationToken', { value: env.AWS_CONTAINER_AUTHORIZATION_TOKEN, enumerable: false });
+  }
+  return aws;
 }
 
 const KNOWN_ENV = SETTINGS.map((s) => s.env);

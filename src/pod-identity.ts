@@ -9,7 +9,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Credentials } from './checks/context.js';
-import { readTokenFile } from './token-file.js';
 
 /** What fromHttp accepts (its checkUrl): HTTPS, or loopback, or the ECS and EKS agent addresses. */
 export const AGENT_HOSTS = ['169.254.170.2', '169.254.170.23', '[fd00:ec2::23]'] as const;
@@ -37,16 +36,15 @@ export class PodIdentityAgentError extends Error {
 
 export interface AgentSource {
   readonly uri: string;
-  readonly tokenFile?: string;
-  /** AWS_CONTAINER_AUTHORIZATION_TOKEN, used when no file is set (as the SDK does). */
-  readonly token?: string;
+  /** The authorization token: the file's text as the token check read it, else AWS_CONTAINER_AUTHORIZATION_TOKEN (as the SDK does). */
+  readonly token: string | undefined;
 }
 
 export async function agentCredentials(source: AgentSource, signal: AbortSignal): Promise<Credentials> {
   const url = new URL(source.uri);
   const problem = agentUrlProblem(url);
   if (problem !== undefined) throw new PodIdentityAgentError(`the SDK refuses AWS_CONTAINER_CREDENTIALS_FULL_URI: ${problem}`);
-  const token = source.tokenFile ? (await readTokenFile(source.tokenFile)).text : source.token;
+  const { token } = source;
   if (token?.includes('\r\n')) throw new PodIdentityAgentError('the authorization token contains a \\r\\n sequence');
   const answer = await get(url, token, signal);
   return parseAnswer(answer.status, answer.body);

@@ -24,8 +24,8 @@ export interface ProbeDeps {
   assumeRole(input: { roleArn: string; sessionName: string; durationSeconds: number; externalId?: string }, source: Credentials, signal: AbortSignal): Promise<Credentials & { assumedRoleArn?: string }>;
   /** GetCallerIdentity signed with the given credentials. */
   getCallerIdentity(credentials: Credentials, signal: AbortSignal): Promise<{ arn: string; account: string; userId: string }>;
-  /** The Pod Identity agent: credentials for the authorization token file. */
-  podIdentityCredentials(signal: AbortSignal): Promise<Credentials>;
+  /** The Pod Identity agent: credentials for the authorization token (read by the token check; no header when undefined). */
+  podIdentityCredentials(input: { token: string | undefined }, signal: AbortSignal): Promise<Credentials>;
   /** The SDK's default credential chain, as the application gets it (memoised by the SDK; an aborted call starts afresh). */
   defaultChain(signal: AbortSignal): Promise<Credentials>;
   /** S3 operations with the given credentials (lazily loaded client). */

@@ -93,7 +93,7 @@ async function assume(ctx: CheckContext): Promise<Obtained | Verdict> {
 
 async function fromPodIdentityAgent(ctx: CheckContext): Promise<Obtained | Verdict> {
   try {
-    const credentials = await ctx.deps.podIdentityCredentials(ctx.signal);
+    const credentials = await ctx.deps.podIdentityCredentials({ token: ctx.cycle.token }, ctx.signal);
     ctx.onStsRequest('PodIdentityAgent', 'success');
     remember(ctx, credentials);
     return { credentials, identityKey: `key:${fingerprint(credentials.accessKeyId)}` };
