@@ -41,8 +41,6 @@ export interface AwsEnv {
   readonly containerAuthorizationToken?: string;
   /** AWS_ACCESS_KEY_ID set: the default chain would use environment keys first. */
   readonly hasStaticKeys: boolean;
-  /** AWS_PROFILE set. */
-  readonly hasProfile: boolean;
   /** AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE: where the SDK looks for a shared profile. */
   readonly profile?: string;
   readonly sharedCredentialsFile?: string;
@@ -148,7 +146,6 @@ export function readAwsEnv(env: Env): AwsEnv {
     containerAuthorizationTokenFile: env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE,
     hasContainerAuthorizationToken: nonEmpty(env.AWS_CONTAINER_AUTHORIZATION_TOKEN),
     hasStaticKeys: nonEmpty(env.AWS_ACCESS_KEY_ID),
-    hasProfile: nonEmpty(env.AWS_PROFILE),
     profile: nonEmpty(env.AWS_PROFILE) ? env.AWS_PROFILE : undefined,
     sharedCredentialsFile: nonEmpty(env.AWS_SHARED_CREDENTIALS_FILE) ? env.AWS_SHARED_CREDENTIALS_FILE : undefined,
     configFile: nonEmpty(env.AWS_CONFIG_FILE) ? env.AWS_CONFIG_FILE : undefined,

@@ -48,13 +48,10 @@ export interface S3Ops {
 /** State carried between cycles. Holds no token text. */
 export interface ProbeState {
   claims?: TokenClaims;
-  /** sha256 of the token last used to assume, to notice rotation without keeping the token. */
-  tokenFingerprint?: string;
   tokenChangedAt?: number;
   /** sha256 of the token seen by the last cycle. */
   tokenFingerprintSeen?: string;
   credentials?: Credentials;
-  credentialsFingerprint?: string;
   assumedAt?: number;
   assumedRoleArn?: string;
   /** What identified the credentials whose caller identity was last checked (assumed-role ARN, or a key-id fingerprint). */

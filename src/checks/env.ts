@@ -131,7 +131,7 @@ function commonWarnings(ctx: CheckContext): Finding[] {
   if (aws.hasStaticKeys) {
     warnings.push(warning('env', 'AWS_ACCESS_KEY_ID is set: the SDK default chain uses these static keys before the role, so the application does not act as the role', 'Remove AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the pod spec.'));
   }
-  if (aws.hasProfile) {
+  if (aws.profile !== undefined) {
     warnings.push(warning('env', 'AWS_PROFILE is set: the SDK default chain reads the shared config profile before web identity', 'Remove AWS_PROFILE unless the profile itself uses web_identity_token_file.'));
   }
   return warnings;

@@ -119,7 +119,6 @@ async function fromPodIdentityAgent(ctx: CheckContext): Promise<Obtained | Verdi
 function remember(ctx: CheckContext, credentials: Credentials): void {
   ctx.state.credentials = credentials;
   ctx.state.assumedAt = ctx.now();
-  ctx.state.tokenFingerprint = ctx.cycle.tokenFingerprint;
 }
 
 function dropCredentials(ctx: CheckContext): void {
