@@ -145,8 +145,12 @@ function roleMismatch(ctx: CheckContext, arn: string): Verdict | undefined {
   return fail('sts', 'role_mismatch', `the pod acts as ${arn}, not as the expected role ${expectedArn}`, `Point the ServiceAccount's eks.amazonaws.com/role-arn annotation (or the pod identity association) at ${expectedArn} and restart the pod, or correct IRSA_PROBE_EXPECTED_ROLE_ARN.`);
 }
 
-export function sessionName(ctx: CheckContext): string {
-  const name = ctx.config.aws.roleSessionName ?? `irsa-probe-${ctx.config.podName}`;
+function sessionName(ctx: CheckContext): string {
+  return stsSessionName(ctx.config.aws.roleSessionName ?? `irsa-probe-${ctx.config.podName}`);
+}
+
+/** A session name STS accepts: each character outside [\w+=,.@-] replaced, cut to 64 characters. */
+export function stsSessionName(name: string): string {
   return name.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
 }
 
