@@ -8,6 +8,7 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { readCapped } from './capped-handler.js';
 import type { Credentials } from './checks/context.js';
 
 /** What fromHttp accepts (its checkUrl): HTTPS, or loopback, or the ECS and EKS agent addresses. */
@@ -54,15 +55,8 @@ function get(url: URL, authorization: string | undefined, signal: AbortSignal): 
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(url, { method: 'GET', agent: false, signal, headers: authorization === undefined ? {} : { Authorization: authorization } }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_ANSWER_BYTES) req.destroy(new PodIdentityAgentError(`the agent's answer is larger than ${MAX_ANSWER_BYTES} bytes`, res.statusCode));
-        else chunks.push(chunk);
-      });
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.once('error', reject);
+      const tooLarge = () => new PodIdentityAgentError(`the agent's answer is larger than ${MAX_ANSWER_BYTES} bytes`, res.statusCode);
+      readCapped(res, MAX_ANSWER_BYTES, tooLarge).then((body) => resolve({ status: res.statusCode ?? 0, body: body.toString('utf8') }), reject);
     });
     req.once('error', reject);
     req.end();
