@@ -12,7 +12,7 @@ import { readCapped } from './capped-handler.js';
 import type { Credentials } from './checks/context.js';
 
 /** What fromHttp accepts (its checkUrl): HTTPS, or loopback, or the ECS and EKS agent addresses. */
-export const AGENT_HOSTS = ['169.254.170.2', '169.254.170.23', '[fd00:ec2::23]'] as const;
+const AGENT_HOSTS = ['169.254.170.2', '169.254.170.23', '[fd00:ec2::23]'] as const;
 const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** Why the SDK would refuse this agent URL, or undefined when it accepts it. */
@@ -26,7 +26,7 @@ export function agentUrlProblem(url: URL): string | undefined {
   return `plain http to ${host}: the SDK accepts http only for loopback (127.0.0.0/8, [::1]), the ECS host 169.254.170.2 and the EKS Pod Identity agent 169.254.170.23 or [fd00:ec2::23]; anything else must be https`;
 }
 
-export class PodIdentityAgentError extends Error {
+class PodIdentityAgentError extends Error {
   override readonly name = 'PodIdentityAgentError';
   readonly $metadata: { httpStatusCode?: number };
   constructor(message: string, status?: number) {

@@ -45,7 +45,7 @@ interface Obtained {
 }
 
 /** Why GetCallerIdentity must run this cycle, or undefined when the identity is known and recent. */
-export function identityCheckReason(ctx: CheckContext, identityKey: string): string | undefined {
+function identityCheckReason(ctx: CheckContext, identityKey: string): string | undefined {
   const { state } = ctx;
   if (state.identityCheckedAt === undefined || state.identityKey === undefined) return 'not checked since the last failure or start';
   if (state.identityKey !== identityKey) return 'identity changed';

@@ -26,7 +26,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const APPS = '/apis/apps/v1/namespaces';
 /** The ServiceAccount is read at most this often, whatever the interval: bounded API load. */
-export const SA_REFRESH_MS = 1000;
+const SA_REFRESH_MS = 1000;
 const enc = encodeURIComponent;
 
 export class KubeSession {
