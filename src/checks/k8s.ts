@@ -10,7 +10,7 @@ import type { KubeApiError } from '../kube/client.js';
 import { kubeFindings } from '../kube/findings.js';
 import { pass, skip, type CheckContext, type Verdict } from './context.js';
 
-const RBAC_HINT = 'apply the Role and RoleBinding of k8s/base/rbac.yaml (get pods, serviceaccounts, replicasets, deployments; create and patch events)';
+const RBAC_HINT = 'apply the Role and RoleBinding of k8s/base/rbac.yaml (get pods, serviceaccounts, replicasets; create and patch events)';
 
 export async function k8sCheck(ctx: CheckContext): Promise<Verdict> {
   const kube = ctx.kube;
