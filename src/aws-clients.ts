@@ -5,27 +5,28 @@
  * a cap on every response body (capped-handler.ts).
  * The S3 client is loaded only when a bucket is configured.
  */
-import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient, type Credentials as StsCredentials } from '@aws-sdk/client-sts';
 import { CappedHttpHandler, type CappedService } from './capped-handler.js';
 import type { Config } from './config.js';
 import type { Credentials, ProbeDeps, S3Ops } from './checks/context.js';
-import { checkSharedFiles, staticKeysInSharedFiles } from './shared-profile.js';
+import { checkSharedFiles, inspectSharedFiles } from './shared-profile.js';
 import { ChainProvider } from './chain-provider.js';
 import { detectMechanism } from './mechanism.js';
+import type { Mechanism } from './types.js';
 import { agentCredentials } from './pod-identity.js';
 import { readTokenFile } from './token-file.js';
 
 /** SDK v3 falls back to us-east-1 when no region is set; the env check warns about it. */
 export const FALLBACK_REGION = 'us-east-1';
 
-export function createAwsClients(config: Config): ProbeDeps {
+/** `mechanism`: what build-probe.ts detected (tests that build clients alone let it be detected here). */
+export function createAwsClients(config: Config, mechanism: Mechanism = detectMechanism(config.aws).mechanism): ProbeDeps {
   const region = config.aws.region ?? FALLBACK_REGION;
   const endpoint = config.aws.endpointUrlSts ?? config.aws.endpointUrl;
   // One handler per client: destroying an evicted client destroys its handler's sockets.
   const stsConfig = () => ({ region, maxAttempts: 1, requestHandler: cappedHandler('STS', config), ...(endpoint ? { endpoint } : {}) });
   const assumeClient = new STSClient(stsConfig());
   const signedClients = new ClientCache((credentials) => new STSClient({ ...stsConfig(), credentials }));
-  const mechanism = detectMechanism(config.aws).mechanism;
   const chain = new ChainProvider({
     region,
     timeoutMs: config.timeoutMs,
@@ -38,34 +39,35 @@ export function createAwsClients(config: Config): ProbeDeps {
   return {
     async assumeRoleWithWebIdentity({ roleArn, sessionName, token }, signal) {
       const out = await assumeClient.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: sessionName, WebIdentityToken: token }), { abortSignal: signal });
-      const c = out.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('AssumeRoleWithWebIdentity returned no credentials');
-      return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration, assumedRoleArn: out.AssumedRoleUser?.Arn };
+      return toCredentials('AssumeRoleWithWebIdentity', out);
     },
     async assumeRole({ roleArn, sessionName, durationSeconds, externalId }, source, signal) {
       const input = { RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: durationSeconds, ...(externalId === undefined ? {} : { ExternalId: externalId }) };
       const out = await signedClients.get(source).send(new AssumeRoleCommand(input), { abortSignal: signal });
-      const c = out.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('AssumeRole returned no credentials');
-      return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration, assumedRoleArn: out.AssumedRoleUser?.Arn };
+      return toCredentials('AssumeRole', out);
     },
     async getCallerIdentity(credentials, signal) {
       const out = await signedClients.get(credentials).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
       if (!out.Arn || !out.Account) throw new Error('GetCallerIdentity returned no ARN');
       return { arn: out.Arn, account: out.Account, userId: out.UserId ?? '' };
     },
-    podIdentityCredentials(signal) {
-      const source = { uri: config.aws.containerCredentialsFullUri ?? '', tokenFile: config.aws.containerAuthorizationTokenFile, token: process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN };
-      return agentCredentials(source, signal);
+    podIdentityCredentials({ token }, signal) {
+      return agentCredentials({ uri: config.aws.containerCredentialsFullUri ?? '', token }, signal);
     },
     defaultChain(signal) {
       return chain.resolve(signal);
     },
     s3: lazyS3(config, region),
-    sharedFileKeys: () => staticKeysInSharedFiles(config.aws),
-    checkSharedFiles: () => checkSharedFiles(config.aws),
+    sharedFileKeys: () => inspectSharedFiles(config.aws),
     readTokenFile,
   };
+}
+
+/** An assume call's answer as credentials; an answer without all three parts is an error. */
+function toCredentials(operation: string, out: { Credentials?: StsCredentials; AssumedRoleUser?: { Arn?: string } }): Credentials & { assumedRoleArn?: string } {
+  const c = out.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error(`${operation} returned no credentials`);
+  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration, assumedRoleArn: out.AssumedRoleUser?.Arn };
 }
 
 function cappedHandler(service: CappedService, config: Config): CappedHttpHandler {

@@ -30,7 +30,7 @@ export function buildProbe(config: Config, opts: { deps?: ProbeDeps; now?: () =>
   const probe = new Probe({
     config,
     mechanism,
-    deps: opts.deps ?? createAwsClients(config),
+    deps: opts.deps ?? createAwsClients(config, mechanism.mechanism),
     stsEndpoint,
     kube,
     ...(opts.now ? { now: opts.now } : {}),

@@ -73,6 +73,25 @@ export function capStream(source: Readable, limit: number, tooLarge: () => Error
   return capped;
 }
 
+/**
+ * The whole body of `source`, up to `limit` bytes: past it the source is
+ * destroyed with tooLarge() (for an HTTP answer, its socket) and the promise
+ * rejects with that error. An error of the source rejects it too.
+ */
+export function readCapped(source: Readable, limit: number, tooLarge: () => Error): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    source.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) source.destroy(tooLarge());
+      else chunks.push(chunk);
+    });
+    source.once('end', () => resolve(Buffer.concat(chunks)));
+    source.on('error', reject);
+  });
+}
+
 export function bytes(n: number): string {
   if (n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
   if (n % 1024 === 0) return `${n / 1024} KiB`;

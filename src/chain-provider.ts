@@ -9,8 +9,9 @@
  *   client also gets throwOnRequestTimeout, so the hung socket is destroyed.
  * - No blocking read. The SDK reads the web identity token with readFileSync,
  *   which a FIFO or a device in place of the file would block forever, event
- *   loop and all. Before each call the token files are opened here without
- *   blocking (O_NONBLOCK) and checked to be regular files, and the SDK is given
+ *   loop and all. Before each call the token files are opened here as
+ *   small-file.ts opens them (O_NONBLOCK, a regular file within the token's
+ *   size limit, one retry past a kubelet ..data swap), and the SDK is given
  *   /proc/self/fd/N of that open file (through a getter, read at the moment the
  *   SDK reads): the inode it reads is the one checked, whatever is swapped in
  *   at the path meanwhile. Where /proc/self/fd does not exist (not Linux) the
@@ -20,11 +21,13 @@
  *   before each call: when one exists and is not a small regular file, the SDK
  *   chain is not called at all and the call fails naming the file.
  */
-import { constants, existsSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { CappedHttpHandler } from './capped-handler.js';
 import type { Credentials } from './checks/context.js';
-import { TokenFileError } from './token-file.js';
+import { showValue } from './redact.js';
+import { openSmallFile } from './small-file.js';
+import { MAX_TOKEN_BYTES } from './token-file.js';
 
 export interface ChainOptions {
   readonly region: string;
@@ -84,7 +87,7 @@ export class ChainProvider {
     return defaultProvider(init as Parameters<typeof defaultProvider>[0]) as Provider;
   }
 
-  /** Opens each configured token file without blocking; refuses anything but a regular file. */
+  /** Opens each configured token file without blocking; refuses anything but a small regular file. */
   private async pinFiles(): Promise<FileHandle[]> {
     const handles: FileHandle[] = [];
     try {
@@ -100,9 +103,9 @@ export class ChainProvider {
 
   private async pin(path: string | undefined, handles: FileHandle[]): Promise<string | undefined> {
     if (path === undefined || path === '') return undefined;
-    const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    // small-file's rules: no blocking open, a regular file within the token's size, one retry past a ..data swap.
+    const { handle } = await openSmallFile(path, { maxBytes: MAX_TOKEN_BYTES, what: `the token file ${showValue(path)}` });
     handles.push(handle);
-    if (!(await handle.stat()).isFile()) throw new TokenFileError(`${path} is not a regular file: the SDK would block reading it`, 'not_regular');
     return PROC_FD ? `/proc/self/fd/${handle.fd}` : path;
   }
 }

@@ -32,12 +32,15 @@ export interface AwsEnv {
   readonly endpointUrl?: string;
   readonly containerCredentialsFullUri?: string;
   readonly containerAuthorizationTokenFile?: string;
-  /** AWS_CONTAINER_AUTHORIZATION_TOKEN set inline (its value is never read). */
+  /** AWS_CONTAINER_AUTHORIZATION_TOKEN set inline. */
   readonly hasContainerAuthorizationToken: boolean;
+  /**
+   * Its value, for the token check to hand to the agent call (as the SDK sends it when no file is set).
+   * Not enumerable: JSON (status, logs), spreads and comparisons of the config never carry it.
+   */
+  readonly containerAuthorizationToken?: string;
   /** AWS_ACCESS_KEY_ID set: the default chain would use environment keys first. */
   readonly hasStaticKeys: boolean;
-  /** AWS_PROFILE set. */
-  readonly hasProfile: boolean;
   /** AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE: where the SDK looks for a shared profile. */
   readonly profile?: string;
   readonly sharedCredentialsFile?: string;
@@ -129,7 +132,7 @@ function resolve({ command, json, flags }: ParsedArgs, env: Env): Config {
 /** The identity variables as the SDK reads them; values are not judged here. */
 export function readAwsEnv(env: Env): AwsEnv {
   const regionVariable = nonEmpty(env.AWS_REGION) ? 'AWS_REGION' : nonEmpty(env.AWS_DEFAULT_REGION) ? 'AWS_DEFAULT_REGION' : undefined;
-  return {
+  const aws: AwsEnv = {
     roleArn: env.AWS_ROLE_ARN,
     webIdentityTokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE,
     roleSessionName: env.AWS_ROLE_SESSION_NAME,
@@ -143,11 +146,14 @@ export function readAwsEnv(env: Env): AwsEnv {
     containerAuthorizationTokenFile: env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE,
     hasContainerAuthorizationToken: nonEmpty(env.AWS_CONTAINER_AUTHORIZATION_TOKEN),
     hasStaticKeys: nonEmpty(env.AWS_ACCESS_KEY_ID),
-    hasProfile: nonEmpty(env.AWS_PROFILE),
     profile: nonEmpty(env.AWS_PROFILE) ? env.AWS_PROFILE : undefined,
     sharedCredentialsFile: nonEmpty(env.AWS_SHARED_CREDENTIALS_FILE) ? env.AWS_SHARED_CREDENTIALS_FILE : undefined,
     configFile: nonEmpty(env.AWS_CONFIG_FILE) ? env.AWS_CONFIG_FILE : undefined,
   };
+  if (nonEmpty(env.AWS_CONTAINER_AUTHORIZATION_TOKEN)) {
+    Object.defineProperty(aws, 'containerAuthorizationToken', { value: env.AWS_CONTAINER_AUTHORIZATION_TOKEN, enumerable: false });
+  }
+  return aws;
 }
 
 const KNOWN_ENV = SETTINGS.map((s) => s.env);

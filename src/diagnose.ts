@@ -80,10 +80,14 @@ export function transportReason(facts: ErrorFacts): Reason | undefined {
   return undefined;
 }
 
+/** `<operation> at <endpoint> answered <Name> (HTTP <status>): <message>`, without a closing full stop: causes add exactly one, whether or not AWS's message ends with its own. */
+export function answered(operation: string, stsEndpoint: string, facts: ErrorFacts): string {
+  return `${operation} at ${stsEndpoint} answered ${facts.name}${facts.status ? ` (HTTP ${facts.status})` : ''}: ${facts.message}`.replace(/[.\s]+$/, '');
+}
+
 export function diagnoseSts(error: unknown, ctx: DiagnosisContext): Diagnosis {
   const facts = errorFacts(error);
-  // One full stop after AWS's message, whether or not it ends with its own.
-  const said = `${ctx.operation} at ${ctx.stsEndpoint} answered ${facts.name}${facts.status ? ` (HTTP ${facts.status})` : ''}: ${facts.message}`.replace(/[.\s]+$/, '');
+  const said = answered(ctx.operation, ctx.stsEndpoint, facts);
   const transport = transportReason(facts);
   if (transport !== undefined) return transportDiagnosis(transport, facts, ctx, 'STS');
   const name = facts.name.replace(/Exception$/, '');
@@ -226,7 +230,8 @@ function hclString(value: string): string {
   return JSON.stringify(value).replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
 }
 
-function indent(text: string): string {
+/** Each line two spaces in (a JSON document inside a fix). */
+export function indent(text: string): string {
   return text
     .split('\n')
     .map((line) => `  ${line}`)

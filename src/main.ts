@@ -23,7 +23,7 @@ export const EXIT_OUTPUT = 3;
 /** How long shutdown may take before the process exits regardless. */
 export const SHUTDOWN_GRACE_MS = 1500;
 /** How long an exit waits for file reads in flight before it ends the process by SIGKILL. */
-export const EXIT_WAIT_MS = 300;
+const EXIT_WAIT_MS = 300;
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
   let loaded: ReturnType<typeof loadConfig>;

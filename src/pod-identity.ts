@@ -8,11 +8,11 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { readCapped } from './capped-handler.js';
 import type { Credentials } from './checks/context.js';
-import { readTokenFile } from './token-file.js';
 
 /** What fromHttp accepts (its checkUrl): HTTPS, or loopback, or the ECS and EKS agent addresses. */
-export const AGENT_HOSTS = ['169.254.170.2', '169.254.170.23', '[fd00:ec2::23]'] as const;
+const AGENT_HOSTS = ['169.254.170.2', '169.254.170.23', '[fd00:ec2::23]'] as const;
 const MAX_ANSWER_BYTES = 64 * 1024;
 
 /** Why the SDK would refuse this agent URL, or undefined when it accepts it. */
@@ -26,7 +26,7 @@ export function agentUrlProblem(url: URL): string | undefined {
   return `plain http to ${host}: the SDK accepts http only for loopback (127.0.0.0/8, [::1]), the ECS host 169.254.170.2 and the EKS Pod Identity agent 169.254.170.23 or [fd00:ec2::23]; anything else must be https`;
 }
 
-export class PodIdentityAgentError extends Error {
+class PodIdentityAgentError extends Error {
   override readonly name = 'PodIdentityAgentError';
   readonly $metadata: { httpStatusCode?: number };
   constructor(message: string, status?: number) {
@@ -37,16 +37,15 @@ export class PodIdentityAgentError extends Error {
 
 export interface AgentSource {
   readonly uri: string;
-  readonly tokenFile?: string;
-  /** AWS_CONTAINER_AUTHORIZATION_TOKEN, used when no file is set (as the SDK does). */
-  readonly token?: string;
+  /** The authorization token: the file's text as the token check read it, else AWS_CONTAINER_AUTHORIZATION_TOKEN (as the SDK does). */
+  readonly token: string | undefined;
 }
 
 export async function agentCredentials(source: AgentSource, signal: AbortSignal): Promise<Credentials> {
   const url = new URL(source.uri);
   const problem = agentUrlProblem(url);
   if (problem !== undefined) throw new PodIdentityAgentError(`the SDK refuses AWS_CONTAINER_CREDENTIALS_FULL_URI: ${problem}`);
-  const token = source.tokenFile ? (await readTokenFile(source.tokenFile)).text : source.token;
+  const { token } = source;
   if (token?.includes('\r\n')) throw new PodIdentityAgentError('the authorization token contains a \\r\\n sequence');
   const answer = await get(url, token, signal);
   return parseAnswer(answer.status, answer.body);
@@ -56,15 +55,8 @@ function get(url: URL, authorization: string | undefined, signal: AbortSignal): 
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(url, { method: 'GET', agent: false, signal, headers: authorization === undefined ? {} : { Authorization: authorization } }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_ANSWER_BYTES) req.destroy(new PodIdentityAgentError(`the agent's answer is larger than ${MAX_ANSWER_BYTES} bytes`, res.statusCode));
-        else chunks.push(chunk);
-      });
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.once('error', reject);
+      const tooLarge = () => new PodIdentityAgentError(`the agent's answer is larger than ${MAX_ANSWER_BYTES} bytes`, res.statusCode);
+      readCapped(res, MAX_ANSWER_BYTES, tooLarge).then((body) => resolve({ status: res.statusCode ?? 0, body: body.toString('utf8') }), reject);
     });
     req.once('error', reject);
     req.end();

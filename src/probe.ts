@@ -11,6 +11,7 @@ import { errorFacts } from './diagnose.js';
 import type { KubeSession } from './kube/session.js';
 import type { MechanismInfo } from './mechanism.js';
 import { withNames, type KnownNames } from './names.js';
+import { oneLine } from './redact.js';
 import type { CheckName, CheckResult, CycleFacts, Report, StsCall } from './types.js';
 
 export interface ProbeOptions {
@@ -96,6 +97,12 @@ export class Probe {
     return done.find((r) => r.name === unmet)?.status === 'fail' ? `${unmet} failed` : `${unmet} did not pass`;
   }
 
+  /**
+   * One check's result. The one depth where what a Report promises is one line
+   * (the message, each finding's cause, each target's message) is made so,
+   * whatever built the verdict; fixes keep their lines (their untrusted values
+   * are shell-quoted or shown with showValue where they are written).
+   */
   private async runOne(entry: CheckEntry, cycle: CycleScratch, parent: AbortSignal, earlier: readonly CheckResult[]): Promise<CheckResult> {
     const name = entry.name as CheckName;
     const started = this.now();
@@ -140,8 +147,9 @@ export class Probe {
     }
     if (entry.advisory && verdict.status === 'fail') verdict = { status: 'skip', message: `skipped: ${verdict.message}`, findings: [] };
     const reason = verdict.status === 'fail' ? (verdict.reason ?? entry.fallbackReason) : undefined;
-    const targets = verdict.targets === undefined ? {} : { targets: verdict.targets };
-    return { name, status: verdict.status, reason, message: verdict.message, findings: verdict.findings ?? [], durationMs: this.now() - started, stsCalls: [...stsCalls], ...targets };
+    const targets = verdict.targets === undefined ? {} : { targets: verdict.targets.map((t) => ({ ...t, message: oneLine(t.message) })) };
+    const findings = (verdict.findings ?? []).map((f) => ({ ...f, cause: oneLine(f.cause) }));
+    return { name, status: verdict.status, reason, message: oneLine(verdict.message), findings, durationMs: this.now() - started, stsCalls: [...stsCalls], ...targets };
   }
 }
 

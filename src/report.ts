@@ -14,10 +14,10 @@ const NAME_WIDTH = Math.max(...CHECK_NAMES.map((n) => n.length)) + 1;
 const INDENT = '  ';
 const BLOCK_INDENT = '    ';
 
-/** One line per check, whatever its message holds: control characters are escaped. */
+/** One line per check: the probe made each message one line (Probe.runOne). */
 function checkLine(check: CheckResult): string {
   const name = check.name.padEnd(NAME_WIDTH);
-  const message = oneLine(check.message);
+  const { message } = check;
   const ms = ` (${Math.round(check.durationMs)} ms)`;
   switch (check.status) {
     case 'pass':

@@ -6,8 +6,9 @@
  * Policies are JSON-encoded and commands shell-quoted: ARNs and the
  * ExternalId come from configuration and are not trusted.
  */
+import { AwsNameError, parseRoleArn, type RoleArn } from './aws-names.js';
 import { shellCommand } from './shell.js';
-import { diagnoseSts, errorFacts, transportDiagnosis, transportReason, type Diagnosis, type DiagnosisContext } from './diagnose.js';
+import { answered, diagnoseSts, errorFacts, indent, transportDiagnosis, transportReason, type Diagnosis, type DiagnosisContext } from './diagnose.js';
 import type { RoleTarget } from './role-targets.js';
 
 export interface RoleChainContext {
@@ -28,7 +29,8 @@ export function diagnoseRoleChain(error: unknown, ctx: RoleChainContext): Diagno
   const facts = errorFacts(error);
   const transport = transportReason(facts);
   if (transport !== undefined) return transportDiagnosis(transport, facts, ctx.sts, 'STS');
-  const said = `${ctx.operation} ${ctx.operation === 'AssumeRole' ? 'into' : 'as'} ${ctx.target.arn} at ${ctx.sts.stsEndpoint} answered ${facts.name}${facts.status ? ` (HTTP ${facts.status})` : ''}: ${facts.message}`;
+  const operation = `${ctx.operation} ${ctx.operation === 'AssumeRole' ? 'into' : 'as'} ${ctx.target.arn}`;
+  const said = answered(operation, ctx.sts.stsEndpoint, facts);
   const name = facts.name.replace(/Exception$/, '');
   if (name === 'AccessDenied') {
     const externalId = ctx.target.externalId === undefined ? 'no sts:ExternalId is configured for it, so a trust policy that requires one refuses' : 'its sts:ExternalId condition does not match the configured ExternalId';
@@ -48,7 +50,7 @@ export function diagnoseRoleChain(error: unknown, ctx: RoleChainContext): Diagno
       fix: `Raise the target role's maximum session duration (in its account):\n  aws iam update-role --role-name ${sh(ctx.target.roleName)} --max-session-duration 3600`,
     };
   }
-  return diagnoseSts(error, { ...ctx.sts, operation: `${ctx.operation} ${ctx.operation === 'AssumeRole' ? 'into' : 'as'} ${ctx.target.arn}` });
+  return diagnoseSts(error, { ...ctx.sts, operation });
 }
 
 /** The statement the target role's trust policy needs. */
@@ -68,8 +70,9 @@ export function chainPermissionPolicy(target: RoleTarget): object {
 
 function chainFix(ctx: RoleChainContext): string {
   const { target, sourceRoleArn } = ctx;
-  const sourceName = /:role\/(?:.*\/)?([^/]+)$/.exec(sourceRoleArn ?? '')?.[1] ?? '<POD_ROLE_NAME>';
-  const sourceAccount = /^arn:[^:]+:iam::(\d{12}):/.exec(sourceRoleArn ?? '')?.[1] ?? "the pod's account";
+  const source = roleArnOrUndefined(sourceRoleArn);
+  const sourceName = source?.roleName ?? '<POD_ROLE_NAME>';
+  const sourceAccount = source?.accountId ?? "the pod's account";
   return [
     `1. In account ${target.accountId}, add this statement to the trust policy of ${target.arn}`,
     `   (current policy: aws iam get-role --role-name ${sh(target.roleName)} --query Role.AssumeRolePolicyDocument;`,
@@ -81,9 +84,12 @@ function chainFix(ctx: RoleChainContext): string {
   ].join('\n');
 }
 
-function indent(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => `  ${line}`)
-    .join('\n');
+function roleArnOrUndefined(arn: string | undefined): RoleArn | undefined {
+  if (arn === undefined) return undefined;
+  try {
+    return parseRoleArn(arn);
+  } catch (error) {
+    if (error instanceof AwsNameError) return undefined;
+    throw error;
+  }
 }

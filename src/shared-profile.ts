@@ -15,6 +15,7 @@
 import { join } from 'node:path';
 import { getHomeDir, loadSharedConfigFiles } from '@smithy/core/config';
 import type { AwsEnv } from './config.js';
+import { showValue } from './redact.js';
 import { checkSmallFile, SmallFileError } from './small-file.js';
 
 /** Shared config files are a few KiB; a generous bound still refuses /dev/zero-sized reads. */
@@ -22,19 +23,29 @@ export const MAX_SHARED_FILE_BYTES = 1024 * 1024;
 
 export interface SharedFileKeys {
   readonly profile: string;
-  /** The file that holds aws_access_key_id for that profile, as the user named it. */
+  /** The file that holds aws_access_key_id for that profile, where the SDK reads it (default and `~/` resolved). */
   readonly file: string;
 }
 
+/** A shared file the SDK reads that is not a small regular file: the message names it. */
+export interface SharedFileProblem {
+  readonly problem: string;
+}
+
 /** The shared files where the SDK looks for them (its own defaults and `~/` expansion), each with a name for messages. */
-export function sharedFiles(aws: AwsEnv): Array<{ path: string; label: string }> {
+function sharedFiles(aws: AwsEnv): [credentials: SharedFile, config: SharedFile] {
   const home = getHomeDir();
-  const locate = (variable: string, value: string | undefined, base: string) => {
+  const locate = (variable: string, value: string | undefined, base: string): SharedFile => {
     const path = value === undefined ? join(home, '.aws', base) : value.startsWith('~/') ? join(home, value.slice(2)) : value;
     // Paths come from the environment: quoted, so no control character reaches a terminal.
-    return { path, label: value === undefined ? `the shared ${base} file ${JSON.stringify(path)}` : `${variable}=${JSON.stringify(value)}` };
+    return { path, label: value === undefined ? `the shared ${base} file ${showValue(path)}` : `${variable}=${showValue(value)}` };
   };
   return [locate('AWS_SHARED_CREDENTIALS_FILE', aws.sharedCredentialsFile, 'credentials'), locate('AWS_CONFIG_FILE', aws.configFile, 'config')];
+}
+
+interface SharedFile {
+  readonly path: string;
+  readonly label: string;
 }
 
 export const SHARED_FILE_FIX =
@@ -52,13 +63,27 @@ export async function checkSharedFiles(aws: AwsEnv): Promise<void> {
   }
 }
 
-export async function staticKeysInSharedFiles(aws: AwsEnv): Promise<SharedFileKeys | undefined> {
+/**
+ * One look at the shared files per cycle: the problem when one is not a small
+ * regular file (the loader is then not called), else the static keys of the
+ * SDK's profile, if any. Never rejects.
+ */
+export async function inspectSharedFiles(aws: AwsEnv): Promise<SharedFileProblem | SharedFileKeys | undefined> {
+  try {
+    await checkSharedFiles(aws);
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+  return staticKeysInSharedFiles(aws).catch(() => undefined);
+}
+
+/** The loader's reading (fresh each cycle: a file may change); call only after checkSharedFiles passed. */
+async function staticKeysInSharedFiles(aws: AwsEnv): Promise<SharedFileKeys | undefined> {
   const profile = aws.profile ?? 'default';
-  const safe = await checkSharedFiles(aws).then(() => true, () => false);
-  if (!safe) return undefined;
+  const [credentials, config] = sharedFiles(aws);
   const files = await loadSharedConfigFiles({ filepath: aws.sharedCredentialsFile, configFilepath: aws.configFile, ignoreCache: true });
-  if (hasKeys(files.credentialsFile[profile])) return { profile, file: aws.sharedCredentialsFile ?? '~/.aws/credentials' };
-  if (hasKeys(files.configFile[profile])) return { profile, file: aws.configFile ?? '~/.aws/config' };
+  if (hasKeys(files.credentialsFile[profile])) return { profile, file: credentials.path };
+  if (hasKeys(files.configFile[profile])) return { profile, file: config.path };
   return undefined;
 }
 

@@ -100,7 +100,7 @@ function stringClaim(value: unknown, name: string): string | undefined {
 }
 
 /** The largest time a Date can hold, in seconds (±100,000,000 days from 1970). */
-export const MAX_DATE_SECONDS = 8.64e12;
+const MAX_DATE_SECONDS = 8.64e12;
 
 function numericClaim(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;

@@ -9,7 +9,7 @@ import type { MechanismInfo } from '../mechanism.js';
 import { oneLine } from '../redact.js';
 import type { CheckName, CheckResult, Finding, Reason, StsOperation, StsOutcome, TargetResult } from '../types.js';
 import type { TokenClaims } from '../token-file.js';
-import type { SharedFileKeys } from '../shared-profile.js';
+import type { SharedFileKeys, SharedFileProblem } from '../shared-profile.js';
 import type { KubeSession, KubeSnapshot } from '../kube/session.js';
 
 export interface Credentials extends AwsCredentialIdentity {
@@ -24,16 +24,17 @@ export interface ProbeDeps {
   assumeRole(input: { roleArn: string; sessionName: string; durationSeconds: number; externalId?: string }, source: Credentials, signal: AbortSignal): Promise<Credentials & { assumedRoleArn?: string }>;
   /** GetCallerIdentity signed with the given credentials. */
   getCallerIdentity(credentials: Credentials, signal: AbortSignal): Promise<{ arn: string; account: string; userId: string }>;
-  /** The Pod Identity agent: credentials for the authorization token file. */
-  podIdentityCredentials(signal: AbortSignal): Promise<Credentials>;
+  /** The Pod Identity agent: credentials for the authorization token (read by the token check; no header when undefined). */
+  podIdentityCredentials(input: { token: string | undefined }, signal: AbortSignal): Promise<Credentials>;
   /** The SDK's default credential chain, as the application gets it (memoised by the SDK; an aborted call starts afresh). */
   defaultChain(signal: AbortSignal): Promise<Credentials>;
   /** S3 operations with the given credentials (lazily loaded client). */
   s3(): Promise<S3Ops>;
-  /** Static keys for the SDK's profile in the shared credentials or config file, if any (never rejects). */
-  sharedFileKeys(): Promise<SharedFileKeys | undefined>;
-  /** Rejects (SmallFileError, naming the file) when a shared AWS file the SDK reads is not a small regular file. */
-  checkSharedFiles?(): Promise<void>;
+  /**
+   * The shared AWS files, looked at once: the problem (naming the file) when one the SDK reads is not a
+   * small regular file, else static keys for the SDK's profile in the credentials or config file, if any. Never rejects.
+   */
+  sharedFileKeys(): Promise<SharedFileProblem | SharedFileKeys | undefined>;
   /** Reads a small file; rejects with the fs error (code) or TokenFileError. */
   readTokenFile(path: string): Promise<{ text: string; mtimeMs: number }>;
 }
@@ -47,13 +48,10 @@ export interface S3Ops {
 /** State carried between cycles. Holds no token text. */
 export interface ProbeState {
   claims?: TokenClaims;
-  /** sha256 of the token last used to assume, to notice rotation without keeping the token. */
-  tokenFingerprint?: string;
   tokenChangedAt?: number;
   /** sha256 of the token seen by the last cycle. */
   tokenFingerprintSeen?: string;
   credentials?: Credentials;
-  credentialsFingerprint?: string;
   assumedAt?: number;
   assumedRoleArn?: string;
   /** What identified the credentials whose caller identity was last checked (assumed-role ARN, or a key-id fingerprint). */

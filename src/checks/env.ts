@@ -4,7 +4,7 @@ import { AwsNameError, isRegion, parseRoleArn } from '../aws-names.js';
 import { SDK_POINTER } from '../diagnose.js';
 import { agentUrlProblem } from '../pod-identity.js';
 import { redactUrl, showValue } from '../redact.js';
-import { SHARED_FILE_FIX } from '../shared-profile.js';
+import { SHARED_FILE_FIX, type SharedFileKeys } from '../shared-profile.js';
 import { shellCommand } from '../shell.js';
 import type { Finding } from '../types.js';
 import { fail, pass, warning, type Check, type CheckContext, type Verdict } from './context.js';
@@ -21,12 +21,12 @@ const ANNOTATE_FIX = (ns: string, sa: string): string =>
 
 export const envCheck: Check = async (ctx) => {
   // Before any SDK client reads them: a FIFO or device there would block the read for good.
-  const unsafe = await ctx.deps.checkSharedFiles?.().then(() => undefined, (error: Error) => error.message);
-  if (unsafe !== undefined) return fail('env', 'env_invalid', unsafe, SHARED_FILE_FIX);
-  const warnings = [...commonWarnings(ctx), ...(await sharedFileWarnings(ctx))];
+  const shared = await ctx.deps.sharedFileKeys();
+  if (shared !== undefined && 'problem' in shared) return fail('env', 'env_invalid', shared.problem, SHARED_FILE_FIX);
+  const warnings = [...commonWarnings(ctx), ...sharedFileWarnings(ctx, shared)];
   switch (ctx.mechanism.mechanism) {
     case 'none':
-      return noMechanism(ctx);
+      return noMechanism(ctx, warnings);
     case 'irsa':
       return irsaEnv(ctx, warnings);
     case 'pod-identity':
@@ -34,21 +34,22 @@ export const envCheck: Check = async (ctx) => {
   }
 };
 
-function noMechanism(ctx: CheckContext): Verdict {
+function noMechanism(ctx: CheckContext, warnings: Finding[]): Verdict {
   const { aws } = ctx.config;
   const ns = ctx.config.namespace ?? '<NAMESPACE>';
   const sa = '<SERVICE_ACCOUNT>';
   if (aws.roleArn !== undefined && aws.webIdentityTokenFile === undefined) {
-    return fail('env', 'env_missing', 'AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not: the SDK ignores a role without a token file', 'Set AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/secrets/eks.amazonaws.com/serviceaccount/token and mount the projected token (the EKS pod identity webhook does both when the ServiceAccount is annotated).');
+    return fail('env', 'env_missing', 'AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not: the SDK ignores a role without a token file', 'Set AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/secrets/eks.amazonaws.com/serviceaccount/token and mount the projected token (the EKS pod identity webhook does both when the ServiceAccount is annotated).', warnings);
   }
   if (aws.webIdentityTokenFile !== undefined && aws.roleArn === undefined) {
-    return fail('env', 'env_missing', 'AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not: the SDK cannot assume a role without its ARN', ANNOTATE_FIX(ns, sa));
+    return fail('env', 'env_missing', 'AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not: the SDK cannot assume a role without its ARN', ANNOTATE_FIX(ns, sa), warnings);
   }
   return fail(
     'env',
     'env_missing',
     'no identity variables: neither AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE (IRSA) nor AWS_CONTAINER_CREDENTIALS_FULL_URI (EKS Pod Identity) is set, so the pod identity webhook did not mutate this pod and the SDK falls back to other credentials (usually the node role)',
     ANNOTATE_FIX(ns, sa),
+    warnings,
   );
 }
 
@@ -130,15 +131,14 @@ function commonWarnings(ctx: CheckContext): Finding[] {
   if (aws.hasStaticKeys) {
     warnings.push(warning('env', 'AWS_ACCESS_KEY_ID is set: the SDK default chain uses these static keys before the role, so the application does not act as the role', 'Remove AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the pod spec.'));
   }
-  if (aws.hasProfile) {
+  if (aws.profile !== undefined) {
     warnings.push(warning('env', 'AWS_PROFILE is set: the SDK default chain reads the shared config profile before web identity', 'Remove AWS_PROFILE unless the profile itself uses web_identity_token_file.'));
   }
   return warnings;
 }
 
 /** Static keys in the shared credentials or config file: which SDKs they beat depends on the mechanism. */
-async function sharedFileWarnings(ctx: CheckContext): Promise<Finding[]> {
-  const found = await ctx.deps.sharedFileKeys();
+function sharedFileWarnings(ctx: CheckContext, found: SharedFileKeys | undefined): Finding[] {
   if (found === undefined) return [];
   const where = `static keys (aws_access_key_id) for profile ${showValue(found.profile)} in ${showValue(found.file)}`;
   // Go v2 reads a profile named by AWS_PROFILE before web identity, the default profile after it.
@@ -146,7 +146,9 @@ async function sharedFileWarnings(ctx: CheckContext): Promise<Finding[]> {
   const who =
     ctx.mechanism.mechanism === 'irsa'
       ? `the ${first} SDKs read this profile before web identity, so such an application uses these keys, not the role; the AWS CLI (botocore), ${later} SDKs try web identity first`
-      : 'the SDK default chains read this profile before container credentials (EKS Pod Identity) and the node role, so the application uses these keys, not the role';
+      : ctx.mechanism.mechanism === 'pod-identity'
+        ? 'the SDK default chains read this profile before container credentials (EKS Pod Identity) and the node role, so the application uses these keys, not the role'
+        : 'the SDK default chains read this profile before the node role, so the application uses these keys';
   return [warning('env', `${where}: ${who}`, `Remove the keys from that file (or the file from the image) so the SDK uses the role. ${SDK_POINTER}`)];
 }
 

@@ -8,10 +8,9 @@
 import type { KubeAccessError } from '../kube/access.js';
 import type { KubeApiError } from '../kube/client.js';
 import { kubeFindings } from '../kube/findings.js';
-import { oneLine } from '../redact.js';
 import { pass, skip, type CheckContext, type Verdict } from './context.js';
 
-export const RBAC_HINT = 'apply the Role and RoleBinding of k8s/base/rbac.yaml (get pods, serviceaccounts, replicasets, deployments; create and patch events)';
+const RBAC_HINT = 'apply the Role and RoleBinding of k8s/base/rbac.yaml (get pods, serviceaccounts, replicasets; create and patch events)';
 
 export async function k8sCheck(ctx: CheckContext): Promise<Verdict> {
   const kube = ctx.kube;
@@ -20,8 +19,8 @@ export async function k8sCheck(ctx: CheckContext): Promise<Verdict> {
   try {
     snapshot = await kube.read(ctx.signal);
   } catch (error) {
-    // Paths and server text are untrusted: no control characters reach a log or a terminal.
-    return skip(`Kubernetes view off: ${oneLine(whyOff(error, ctx))}`);
+    // Paths and server text are untrusted: skip() makes the message one line.
+    return skip(`Kubernetes view off: ${whyOff(error, ctx)}`);
   }
   ctx.state.kube = snapshot;
   const token = ctx.earlier?.find((r) => r.name === 'token');

@@ -13,7 +13,7 @@ import { CHAIN_SESSION_SECONDS, diagnoseRoleChain } from '../role-diagnose.js';
 import type { RoleTarget } from '../role-targets.js';
 import type { Finding, TargetResult } from '../types.js';
 import { skip, type Check, type CheckContext, type Credentials } from './context.js';
-import { diagnosisContext, isTransient, outcomeOf } from './sts.js';
+import { diagnosisContext, isTransient, outcomeOf, stsSessionName } from './sts.js';
 
 interface Outcome {
   readonly result: TargetResult;
@@ -37,7 +37,7 @@ export const rolesCheck: Check = async (ctx) => {
 async function proveTarget(ctx: CheckContext, target: RoleTarget, source: Credentials): Promise<Outcome> {
   let assumed: Credentials & { assumedRoleArn?: string };
   try {
-    const input = { roleArn: target.arn, sessionName: chainSessionName(ctx.config.podName), durationSeconds: CHAIN_SESSION_SECONDS, ...(target.externalId === undefined ? {} : { externalId: target.externalId }) };
+    const input = { roleArn: target.arn, sessionName: stsSessionName(`irsa-probe-${ctx.config.podName}`), durationSeconds: CHAIN_SESSION_SECONDS, ...(target.externalId === undefined ? {} : { externalId: target.externalId }) };
     assumed = await ctx.deps.assumeRole(input, source, ctx.signal);
     ctx.onStsRequest('AssumeRole', 'success');
   } catch (error) {
@@ -90,9 +90,4 @@ function outcome(target: RoleTarget, reason: NonNullable<TargetResult['reason']>
 
 function targetStates(ctx: CheckContext): NonNullable<CheckContext['state']['roleTargets']> {
   return (ctx.state.roleTargets ??= new Map());
-}
-
-/** `irsa-probe-<pod name>`, cut to STS's 2-64 characters of [\w+=,.@-]. */
-export function chainSessionName(podName: string): string {
-  return `irsa-probe-${podName}`.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
 }

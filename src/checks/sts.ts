@@ -45,7 +45,7 @@ interface Obtained {
 }
 
 /** Why GetCallerIdentity must run this cycle, or undefined when the identity is known and recent. */
-export function identityCheckReason(ctx: CheckContext, identityKey: string): string | undefined {
+function identityCheckReason(ctx: CheckContext, identityKey: string): string | undefined {
   const { state } = ctx;
   if (state.identityCheckedAt === undefined || state.identityKey === undefined) return 'not checked since the last failure or start';
   if (state.identityKey !== identityKey) return 'identity changed';
@@ -93,7 +93,7 @@ async function assume(ctx: CheckContext): Promise<Obtained | Verdict> {
 
 async function fromPodIdentityAgent(ctx: CheckContext): Promise<Obtained | Verdict> {
   try {
-    const credentials = await ctx.deps.podIdentityCredentials(ctx.signal);
+    const credentials = await ctx.deps.podIdentityCredentials({ token: ctx.cycle.token }, ctx.signal);
     ctx.onStsRequest('PodIdentityAgent', 'success');
     remember(ctx, credentials);
     return { credentials, identityKey: `key:${fingerprint(credentials.accessKeyId)}` };
@@ -119,7 +119,6 @@ async function fromPodIdentityAgent(ctx: CheckContext): Promise<Obtained | Verdi
 function remember(ctx: CheckContext, credentials: Credentials): void {
   ctx.state.credentials = credentials;
   ctx.state.assumedAt = ctx.now();
-  ctx.state.tokenFingerprint = ctx.cycle.tokenFingerprint;
 }
 
 function dropCredentials(ctx: CheckContext): void {
@@ -146,8 +145,12 @@ function roleMismatch(ctx: CheckContext, arn: string): Verdict | undefined {
   return fail('sts', 'role_mismatch', `the pod acts as ${arn}, not as the expected role ${expectedArn}`, `Point the ServiceAccount's eks.amazonaws.com/role-arn annotation (or the pod identity association) at ${expectedArn} and restart the pod, or correct IRSA_PROBE_EXPECTED_ROLE_ARN.`);
 }
 
-export function sessionName(ctx: CheckContext): string {
-  const name = ctx.config.aws.roleSessionName ?? `irsa-probe-${ctx.config.podName}`;
+function sessionName(ctx: CheckContext): string {
+  return stsSessionName(ctx.config.aws.roleSessionName ?? `irsa-probe-${ctx.config.podName}`);
+}
+
+/** A session name STS accepts: each character outside [\w+=,.@-] replaced, cut to 64 characters. */
+export function stsSessionName(name: string): string {
   return name.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
 }
 

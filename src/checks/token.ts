@@ -18,6 +18,8 @@ const MAX_ROTATION_AGE_S = 24 * 3600;
 export const tokenCheck: Check = async (ctx) => {
   const path = tokenPath(ctx);
   if (path === undefined) {
+    // Sent as the SDK sends it when no file is set.
+    ctx.cycle.token = ctx.config.aws.containerAuthorizationToken;
     return pass('the authorization token is set inline (AWS_CONTAINER_AUTHORIZATION_TOKEN); no file to check');
   }
   let text: string;

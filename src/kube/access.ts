@@ -4,6 +4,7 @@
  * else in-cluster (the pod's service-account token, CA and
  * KUBERNETES_SERVICE_HOST/PORT). Nothing here talks to the network.
  */
+import { showValue } from '../redact.js';
 import { readSmallFile } from '../small-file.js';
 
 /** Limits (bytes) for what the view reads: a kubeconfig, a PEM bundle, a namespace name. */
@@ -72,7 +73,7 @@ async function fromKubeconfig(path: string): Promise<KubeAccess> {
   }
   const pick = (list: string, name: unknown, key: 'cluster' | 'user' | 'context'): Fields => {
     const entry = (Array.isArray(doc[list]) ? (doc[list] as Array<Named<Fields>>) : []).find((e) => e.name === name);
-    if (!entry?.[key]) throw new KubeAccessError(`${source}: no ${key} named ${JSON.stringify(name)} in ${list}`);
+    if (!entry?.[key]) throw new KubeAccessError(`${source}: no ${key} named ${name === undefined ? '(none set)' : showValue(String(name))} in ${list}`);
     return entry[key];
   };
   const context = pick('contexts', doc['current-context'], 'context');

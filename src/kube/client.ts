@@ -5,6 +5,7 @@
  * +70 MiB RSS and 0.7 s to import on Node 20; see README "Kubernetes view".)
  */
 import { Agent, request } from 'node:https';
+import { readCapped } from '../capped-handler.js';
 import { oneLine } from '../redact.js';
 import { readText, type KubeAccess } from './access.js';
 import { MAX_TOKEN_BYTES } from '../token-file.js';
@@ -62,15 +63,8 @@ export class KubeClient {
     if (payload) Object.assign(headers, { 'content-type': contentType, 'content-length': String(payload.length) });
     return new Promise((resolve, reject) => {
       const req = request(url, { method, headers, agent: this.agent, signal }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_RESPONSE_BYTES) req.destroy(new KubeApiError(0, 'TooLarge', `${method} ${path}: response larger than ${MAX_RESPONSE_BYTES} bytes`));
-          else chunks.push(chunk);
-        });
-        res.on('end', () => settle(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), `${method} ${path}`, resolve, reject));
-        res.on('error', reject);
+        const tooLarge = () => new KubeApiError(0, 'TooLarge', `${method} ${path}: response larger than ${MAX_RESPONSE_BYTES} bytes`);
+        readCapped(res, MAX_RESPONSE_BYTES, tooLarge).then((body) => settle(res.statusCode ?? 0, body.toString('utf8'), `${method} ${path}`, resolve, reject), reject);
       });
       req.on('error', (error: NodeJS.ErrnoException) => reject(error instanceof KubeApiError ? error : new KubeApiError(0, error.code ?? error.name, `${method} ${path}: ${error.message}`)));
       req.end(payload);

@@ -8,8 +8,8 @@ import type { Report } from '../types.js';
 import type { KubeSession } from './session.js';
 import type { PodView } from './view.js';
 
-export const READY_REASON = 'IrsaProbeReady';
-export const NOT_READY_REASON = 'IrsaProbeNotReady';
+const READY_REASON = 'IrsaProbeReady';
+const NOT_READY_REASON = 'IrsaProbeNotReady';
 const COMPONENT = 'irsa-probe';
 /** The API server caps an Event's message at 1 KiB in events.k8s.io; stay under it. */
 const MAX_MESSAGE = 1000;

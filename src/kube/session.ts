@@ -26,7 +26,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const APPS = '/apis/apps/v1/namespaces';
 /** The ServiceAccount is read at most this often, whatever the interval: bounded API load. */
-export const SA_REFRESH_MS = 1000;
+const SA_REFRESH_MS = 1000;
 const enc = encodeURIComponent;
 
 export class KubeSession {
@@ -101,7 +101,7 @@ export class KubeSession {
     return podView(pod, await this.ownerChain(client, ns, pod, signal));
   }
 
-  /** Pod → ReplicaSet → Deployment, or the StatefulSet/DaemonSet/Job that owns the pod. */
+  /** Pod → ReplicaSet → Deployment (named by the ReplicaSet's controller reference), or the StatefulSet/DaemonSet/Job that owns the pod. */
   private async ownerChain(client: KubeClient, ns: string, pod: Readonly<Record<string, unknown>>, signal: AbortSignal): Promise<Workload> {
     const owner = controllerOf(pod);
     const self = { kind: 'pod', name: String((pod.metadata as { name?: unknown })?.name ?? this.target.podName) };
@@ -110,7 +110,6 @@ export class KubeSession {
     const rs = await client.get(`${APPS}/${ns}/replicasets/${enc(owner.name)}`, signal);
     const top = controllerOf(rs);
     if (top?.kind !== 'Deployment') return { kind: 'replicaset', name: owner.name };
-    await client.get(`${APPS}/${ns}/deployments/${enc(top.name)}`, signal);
     return { kind: 'deployment', name: top.name };
   }
 

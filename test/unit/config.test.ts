@@ -383,7 +383,6 @@ describe('AWS environment', () => {
       containerAuthorizationTokenFile: '/p',
       hasContainerAuthorizationToken: true,
       hasStaticKeys: true,
-      hasProfile: true,
       profile: 'dev',
       sharedCredentialsFile: undefined,
       configFile: undefined,
