@@ -24,7 +24,6 @@ export const PROBE_RULES: ReadonlyArray<{ group: string; resource: string; verbs
   { group: '', resource: 'pods', verbs: ['get'] },
   { group: '', resource: 'serviceaccounts', verbs: ['get'] },
   { group: 'apps', resource: 'replicasets', verbs: ['get'] },
-  { group: 'apps', resource: 'deployments', verbs: ['get'] },
   { group: '', resource: 'events', verbs: ['create', 'patch'] },
 ];
 
@@ -32,8 +31,6 @@ interface KubeApiOptions {
   readonly namespace: string;
   /** `system:serviceaccount:NS:SA`, the probe token's user. */
   readonly podUser: string;
-  /** Not read (the issuer serves its own discovery document); test/unit/kube-session.test.ts still passes it. */
-  readonly issuerUrl?: string;
   readonly objects: readonly KubeObject[];
 }
 

@@ -33,7 +33,7 @@ const signal = () => AbortSignal.timeout(5000);
 
 before(async () => {
   const { deployment, replicaSet, pod } = workload(FACTS);
-  api = await KubeApiEmulator.start({ namespace: 'default', podUser: 'system:serviceaccount:default:demo', issuerUrl: 'https://127.0.0.1:1', objects: [serviceAccount(FACTS), deployment, replicaSet, pod] });
+  api = await KubeApiEmulator.start({ namespace: 'default', podUser: 'system:serviceaccount:default:demo', objects: [serviceAccount(FACTS), deployment, replicaSet, pod] });
   // Made here, not by tempDir(): Node 20 does not wait for one top-level before() to finish before the next.
   ({ dir, cleanup: removeDir } = await makeTempDir('kube-session-'));
   kubeconfig = join(dir, 'kubeconfig');
