@@ -122,8 +122,6 @@ describe('serve with the Kubernetes view (healthy world)', () => {
 
   test('breaking the trust policy records an IrsaProbeNotReady Event naming the reason; healing records IrsaProbeReady', async () => {
     await world.setScenario('wrong-subject');
-    // kubelet rotates the token: the probe assumes the role again with it.
-    await world.rotateToken();
     await probe!.waitFor('/readyz', (r) => r.status === 503, 30_000);
     const events = await until('the IrsaProbeNotReady Event', async () => {
       const list = JSON.parse(await kubectl(world, 'get', 'events', '--field-selector', 'involvedObject.name=demo-pod-0', '-o', 'json')) as { items: Array<{ reason: string; type: string; message: string; count: number }> };
