@@ -13,7 +13,7 @@ import { startWorld, type ScenarioName, type World } from '../../sandbox/world.j
 import type { CheckName, Reason, Report } from '../../src/types.js';
 import { runCli, ServeProcess } from '../helpers/process.js';
 import { sampleValue } from '../helpers/prom.js';
-import { pollFor, sleep, withProbe } from './faults-harness.js';
+import { FAST, pollFor, probeArgs, sleep, withProbe } from './faults-harness.js';
 
 const CHECKS: CheckName[] = ['env', 'token', 'sts', 'chain', 's3'];
 
@@ -99,8 +99,8 @@ describe('sandbox scenarios, end to end', { concurrency: true }, () => {
     readyz(): Promise<{ status: number; body: string }>;
   }
 
-  async function startProbe(world: World, extra: Record<string, string> = {}): Promise<Probe> {
-    const serve = await ServeProcess.start({ ...world.env, IRSA_PROBE_INTERVAL: '500ms', ...extra });
+  async function startProbe(world: World, intervalMs = 500): Promise<Probe> {
+    const serve = await ServeProcess.start({ ...world.env }, probeArgs({ ...FAST, intervalMs }));
     const metrics = async (): Promise<string> => (await serve.get('/metrics')).body;
     return {
       serve,
@@ -210,7 +210,7 @@ describe('sandbox scenarios, end to end', { concurrency: true }, () => {
 
     test('throttling for fewer cycles than the failure threshold never makes /readyz 503', async () => {
       const world = await startWorld();
-      const probe = await startProbe(world, { IRSA_PROBE_INTERVAL: '1s' });
+      const probe = await startProbe(world, 1_000);
       const statuses: Array<{ status: number; body: string }> = [];
       let polling = true;
       try {
