@@ -21,7 +21,7 @@ const TIMING: Timing = { ...FAST, intervalMs: 500 };
 const results = new Results('detection');
 const steady = new Results<Record<string, number | string>>('sts-steady-state');
 /** Cycles the steady-state test waits for. */
-const STEADY_CYCLES = 5;
+const STEADY_CYCLES = 9;
 
 /** Breaks this test adds to the shared table (lead-time.test.ts does not measure them). */
 const PROBE_ONLY: Readonly<Record<string, readonly Break[]>> = {
