@@ -7,8 +7,10 @@
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { parse as shellParse } from 'shell-quote';
 import { after, describe, test } from 'node:test';
 import { cleanEnv } from '../helpers/process.js';
 import { pollFor } from './faults-harness.js';
@@ -55,10 +57,10 @@ class Demo {
     return { look, breaks, heal: { command: healLine[1]!, withinS: Number(/within (\d+) s/.exec(healLine[2]!)![1]) }, readyz };
   }
 
-  async stop(): Promise<number | null> {
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child.exitCode !== null) return this.child.exitCode;
     const exited = once(this.child, 'close');
-    this.child.kill('SIGTERM');
+    this.child.kill(signal);
     const [code] = (await exited) as [number | null];
     return code;
   }
@@ -78,10 +80,8 @@ async function readyzStatus(readyz: string): Promise<number> {
   }
 }
 
-async function within(what: string, seconds: number, readyz: string, want: number): Promise<number> {
-  const started = Date.now();
+async function within(what: string, seconds: number, readyz: string, want: number): Promise<void> {
   await pollFor(`${what}: /readyz ${want} within ${seconds} s`, async () => ((await readyzStatus(readyz)) === want ? true : undefined), seconds * 1000, 200);
-  return (Date.now() - started) / 1000;
 }
 
 describe('npm run demo keeps its promises', { concurrency: true }, () => {
@@ -95,22 +95,36 @@ describe('npm run demo keeps its promises', { concurrency: true }, () => {
     for (const d of demos) await d.stop();
   });
 
-  test('at its defaults: starts with no warning, the look commands answer, wrong-subject turns /readyz 503 within the printed time and the heal command heals it', async () => {
+  test('at its defaults: starts with no warning, the look commands answer, wrong-subject turns /readyz 503 within the printed time and the heal command heals it; Ctrl-C stops the probe and the sandbox, which removes its env file', async () => {
     const demo = await start([]);
     const p = demo.printed();
+    // --port 0: the demo prints the port its probe got, from the probe's own "started" line.
+    const port = Number(/"msg":"started".*?"port":(\d+)/.exec(demo.output)?.[1]);
+    assert.ok(port > 0, demo.output);
+    // Shell-quoted: each printed command parses back to exactly its words.
+    const commands = demo.output.split('\n').filter((l) => l.trim().startsWith('curl ')).map((l) => shellParse(l.trim()));
+    assert.ok(commands.some((argv) => argv[2] === `http://127.0.0.1:${port}/readyz?verbose`), demo.output);
+    const post = commands.find((argv) => argv[2] === '-XPOST' && String(argv[3]).endsWith('/scenario'));
+    assert.ok(post, `no scenario command printed:\n${demo.output}`);
+    const admin = String(post[3]).replace(/\/scenario$/, '');
+    const envFile = /env file (\S+)\)/.exec(demo.output)?.[1];
+    assert.ok(envFile, `no env file printed:\n${demo.output}`);
     await within('start', 30, p.readyz, 200);
+    assert.equal((await fetch(`${admin}/scenario`)).status, 200);
     assert.doesNotMatch(demo.output, /"level":"warn"/, `the demo warned about its own settings:\n${demo.output}`);
     assert.match(await paste(`${p.readyz}`), /^\[\+\]sts ok/m);
     for (const command of p.look) assert.ok((await paste(command)).length > 0, `${command} printed nothing`);
     const wrongSubject = p.breaks.find((b) => b.command.includes('wrong-subject'));
     assert.ok(wrongSubject, 'no wrong-subject command printed');
     await paste(wrongSubject.command);
-    const took = await within(wrongSubject.what, wrongSubject.withinS, p.readyz, 503);
+    await within(wrongSubject.what, wrongSubject.withinS, p.readyz, 503);
     assert.match(await paste(p.readyz), /sts failed: trust_policy_mismatch/);
     await paste(p.heal.command);
     await within('heal', p.heal.withinS, p.readyz, 200);
-    assert.ok(took > 0);
-    assert.equal(await demo.stop(), 0);
+    assert.equal(await demo.stop('SIGINT'), 0);
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/readyz`), 'the probe stopped');
+    await assert.rejects(fetch(`${admin}/scenario`), 'the sandbox stopped');
+    await assert.rejects(access(envFile), 'the sandbox cleaned up');
   });
 
   // Each printed break runs in a demo of its own, side by side: break, 503 within the stated time, heal, 200.

@@ -24,10 +24,10 @@ import { MAX_RESPONSE_BYTES } from '../../src/capped-handler.js';
 import type { Report } from '../../src/types.js';
 import { cleanEnv, MAIN, ServeProcess } from '../helpers/process.js';
 import { worldPerSuite } from '../helpers/world.js';
-import { sleep } from './faults-harness.js';
+import { FAST, pollFor, probeArgs, sleep } from './faults-harness.js';
 
 /** The probe's default per-check timeout: a capped body fails well before it. */
-const TIMEOUT_MS = 5_000;
+const TIMEOUT_MS = FAST.timeoutMs;
 /** The sidecar's memory limit is 160 MiB (k8s/); a healthy `check` peaks far below. */
 const PEAK_RSS_BYTES = 150 * 1024 * 1024;
 /** What the listener may send before the probe drops the connection: the cap, the kernel's loopback buffers, and Node's. */
@@ -228,21 +228,20 @@ describe('hostile response bodies', () => {
 
   test('serve: STS answering an endless chunked body every cycle; /livez stays 200 and fast, memory stays bounded, SIGTERM exits promptly', async (t) => {
     const listener = await HostileListener.start(() => 'endless-chunked');
-    const serve = await ServeProcess.start({ ...world.env, AWS_ENDPOINT_URL_STS: listener.url, IRSA_PROBE_S3_BUCKET: '' }, ['--interval', '300ms']);
+    const serve = await ServeProcess.start({ ...world.env, AWS_ENDPOINT_URL_STS: listener.url, IRSA_PROBE_S3_BUCKET: '' }, probeArgs(FAST));
     try {
       let slowest = 0;
       const reasons = new Set<string>();
-      const deadline = Date.now() + 60_000;
-      // Four cycles meet the endless body (the first ones back off from 1 s).
-      while (listener.sent.length < 4 && Date.now() < deadline) {
+      // Four cycles meet the endless body (the first ones back off from 1 s); /livez and the reasons all along.
+      await pollFor('four cycles to meet the endless body', async () => {
         const started = Date.now();
         const livez = await serve.get('/livez');
         slowest = Math.max(slowest, Date.now() - started);
         assert.equal(livez.status, 200, livez.body);
         const report = JSON.parse((await serve.get('/status')).body).lastReport as Report | null;
         for (const k of report?.checks ?? []) if (k.reason !== undefined) reasons.add(`${k.name}:${k.reason}`);
-        await sleep(100);
-      }
+        return listener.sent.length >= 4 ? true : undefined;
+      }, 60_000, 100);
       assert.ok(slowest < LIVEZ_MS, `/livez took ${slowest} ms`);
       const peak = memory(serve.child.pid!).hwmBytes;
       assert.ok(peak < PEAK_RSS_BYTES, `peak RSS ${(peak / 2 ** 20).toFixed(1)} MiB`);

@@ -12,15 +12,14 @@
  *   was checked, and sends its token.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { cleanEnv } from '../helpers/process.js';
+import { cleanEnv, runNode } from '../helpers/process.js';
 
 const DIST = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2ln';
@@ -77,14 +76,7 @@ async function runChild(dir: string, args: string[]): Promise<{ outcome: string;
   const script = join(dir, 'child.mjs');
   await writeFile(script, CHILD);
   const env = cleanEnv({ AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/payments-api', AWS_WEB_IDENTITY_TOKEN_FILE: args[0]!, AWS_REGION: 'us-west-2', AWS_EC2_METADATA_DISABLED: 'true' });
-  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_DEADLINE_MS);
-  const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
-  clearTimeout(timer);
+  const { code, signal, stdout: out, stderr: err } = await runNode([script, ...args], env, CHILD_DEADLINE_MS);
   assert.equal(signal, null, `the child froze and was killed after ${CHILD_DEADLINE_MS} ms (event loop blocked); stderr: ${err.slice(0, 500)}`);
   assert.equal(code, 0, `child exited ${code}: ${err.slice(0, 500)}`);
   return JSON.parse(out.trim().split('\n').at(-1)!);

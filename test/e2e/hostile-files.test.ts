@@ -13,8 +13,7 @@
  *   FIFO): the process still ends, and keeps its exit code when nothing is stuck.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { startWorld, type World } from '../../sandbox/world.js';
 import type { Report } from '../../src/types.js';
-import { runCli, ServeProcess } from '../helpers/process.js';
+import { runCli, runNode, ServeProcess } from '../helpers/process.js';
+import { sampleValue } from '../helpers/prom.js';
+import { FAST, Observer, pollFor, probeArgs } from './faults-harness.js';
 
 /** SIGTERM to exit, even with reads stuck: the brief's bound (the graceful path takes well under it). */
 const STOP_WITHIN_MS = 3_000;
@@ -55,31 +56,18 @@ async function kubeconfigWithTokenFile(path: string): Promise<string> {
   return out;
 }
 
-async function cycles(probe: ServeProcess): Promise<number> {
-  return Number(/^irsa_probe_cycles_total (\d+)/m.exec((await probe.get('/metrics')).body)?.[1] ?? NaN);
-}
-
-async function lastReport(probe: ServeProcess): Promise<Report> {
-  const status = JSON.parse((await probe.get('/status')).body) as { lastReport: Report | null };
-  assert.ok(status.lastReport, 'no report yet');
-  return status.lastReport;
-}
-
 /** Runs `serve` until CYCLES cycles have finished, then SIGTERM; returns the last report, /readyz then, and the stop. */
 async function serveThroughCycles(env: Record<string, string>, readyz: number): Promise<{ report: Report; readyz: number; stop: { code: number | null; ms: number } }> {
-  const probe = await ServeProcess.start(env, ['--interval', '1s']);
+  const probe = await ServeProcess.start(env, probeArgs({ ...FAST, intervalMs: 1_000 }));
   try {
     await probe.waitFor('/readyz', (r) => r.status === readyz, 20_000);
-    const end = Date.now() + 40_000;
-    while ((await cycles(probe)) < CYCLES) {
-      assert.ok(Date.now() < end, `fewer than ${CYCLES} cycles in 40 s: the probe is jammed`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const report = await lastReport(probe);
+    await pollFor(`${CYCLES} cycles (a jammed probe never gets there)`, async () => ((sampleValue((await probe.get('/metrics')).body, 'irsa_probe_cycles_total') ?? 0) >= CYCLES ? true : undefined), 40_000, 200);
+    const report = (await new Observer(probe).sample()).status.lastReport;
+    assert.ok(report, 'no report yet');
     const status = (await probe.get('/readyz')).status;
     return { report, readyz: status, stop: await probe.stop() };
   } finally {
-    if (probe.child.exitCode === null && probe.child.signalCode === null) probe.child.kill('SIGKILL');
+    await probe.stop();
   }
 }
 
@@ -146,16 +134,8 @@ describe('a read stuck in the thread pool at exit', () => {
     setTimeout(() => exitProcess(1, (m) => process.stderr.write(m + '\\n')), 100);
   `;
 
-  async function run(stuck: boolean): Promise<{ code: number | null; signal: string | null; ms: number; stderr: string }> {
-    const proc = spawn(process.execPath, ['--input-type=module', '-e', child(stuck)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const started = Date.now();
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    const [code, signal] = (await once(proc, 'close')) as [number | null, string | null];
-    clearTimeout(timer);
-    return { code, signal, ms: Date.now() - started, stderr };
-  }
+  /** Node.js's own env, as a library's caller has. */
+  const run = (stuck: boolean) => runNode(['--input-type=module', '-e', child(stuck)], process.env, 10_000);
 
   test('the process ends within 2 s, saying why', async () => {
     const r = await run(true);

@@ -13,14 +13,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import { startWorld, type World, type WorldOptions } from '../../sandbox/world.js';
-import { ServeProcess } from '../helpers/process.js';
-import { HttpTap, JITTER, Observer, pollFor, SLACK_MS, sleep } from './faults-harness.js';
+import { describe, test } from 'node:test';
+import type { World, WorldOptions } from '../../sandbox/world.js';
+import { FAST, HttpTap, JITTER, Observer, pollFor, SLACK_MS, sleep, withProbe } from './faults-harness.js';
 
-const INTERVAL_MS = 300;
-/** The default per-check timeout: a hang is given up after it. */
-const TIMEOUT_MS = 5_000;
+/** The defaults but a short interval; a hang is given up after the default per-check timeout. */
+const { intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS } = FAST;
 /** The cycle in flight when the hang ends may still wait out its timeout; the next one must pass. */
 const TWO_CYCLES_MS = 2 * (TIMEOUT_MS + INTERVAL_MS * (1 + JITTER)) + SLACK_MS;
 /** Sockets and files a healthy probe may open or close between two samples (keep-alive, timers). */
@@ -65,7 +63,7 @@ interface HangCase {
   readonly upstream: (w: World) => string;
   /** The probe's environment, pointing the service at the proxy. */
   readonly env: (w: World, tap: HttpTap) => Record<string, string>;
-  readonly hangOn: (tap: HttpTap, w: World) => Promise<void> | void;
+  readonly hangOn: (tap: HttpTap) => void;
   readonly hangOff: (tap: HttpTap) => void;
   /** The check that fails while the service hangs. */
   readonly check: string;
@@ -91,10 +89,8 @@ const CASES: readonly HangCase[] = [
     world: { scenario: 'pod-identity' },
     upstream: (w) => w.podIdentityUrl,
     env: (w, tap) => ({ ...w.env, AWS_CONTAINER_CREDENTIALS_FULL_URI: `${tap.url}${new URL(w.podIdentityUrl).pathname}`, IRSA_PROBE_S3_BUCKET: '' }),
-    hangOn: async (tap, w) => {
+    hangOn: (tap) => {
       tap.hang = true;
-      // Agent credentials are reused between cycles; a new token makes the probe ask the agent again.
-      await w.rotateToken();
     },
     hangOff: (tap) => {
       tap.hang = false;
@@ -132,70 +128,52 @@ const readyAndPassing = (obs: Observer) => obs.until('a ready, passing cycle', (
 // Each case has its own sandbox, proxy and probe: they run side by side.
 describe('hangs, each against a probe of its own', { concurrency: true }, () => {
   for (const c of CASES) {
-    // Its tests share one probe: one after another.
-    describe(`a hang in ${c.name}`, { concurrency: 1 }, () => {
-      let world: World;
-      let tap: HttpTap;
-      let serve: ServeProcess;
-      let obs: Observer;
-
-      before(async () => {
-        world = await startWorld(c.world ?? {});
-        tap = await HttpTap.start(c.upstream(world));
-        serve = await ServeProcess.start(c.env(world, tap), ['--interval', `${INTERVAL_MS}ms`]);
-        obs = new Observer(serve);
-      });
-      after(async () => {
-        await serve?.stop();
-        await tap?.close();
-        await world?.stop();
-      });
-
-      test(`fails the ${c.check} check, recovers within two cycles after it ends, and leaves no request, socket or fd behind`, async (t) => {
-        const pid = serve.child.pid!;
-        await readyAndPassing(obs);
-        // Keep-alive sockets come and go with the SDK clients (the servers close idle ones after 5 s): the baseline is
-        // the most a healthy probe holds in its steady state.
-        await obs.watch(KEEP_ALIVE_MS);
-        const baseline = await highWater(pid, KEEP_ALIVE_MS + 1_000);
-
-        const t0 = Date.now();
-        await c.hangOn(tap, world);
-        await obs.until(`the ${c.check} check to time out`, (s) => s.status.lastReport?.checks.some((k) => k.name === c.check && k.status === 'fail' && k.reason === 'timeout') === true, 4 * TIMEOUT_MS + SLACK_MS);
-        // A second hung cycle: whatever one hung request leaks, two leak more.
-        await obs.until(`a second failing cycle`, (s) => obs.reportsIn(t0).filter((r) => !r.ok).length >= 2 || !s.ready, 3 * TIMEOUT_MS + SLACK_MS);
-        assert.ok(tap.exchanges.some((e) => e.startedAt >= t0 && e.outcome !== 'answered'), 'the proxy held no request: the hang was not exercised');
-
-        const t1 = Date.now();
-        c.hangOff(tap);
-        const up = await obs.until('ready and passing after the hang ended', (s) => s.ready && s.status.lastReport?.ok === true && Date.parse(s.status.lastReport.startedAt) >= t1, TWO_CYCLES_MS + 30_000);
-        const recoverMs = up.at - t1;
-        assert.ok(recoverMs <= TWO_CYCLES_MS, `recovered ${recoverMs} ms after the hang ended (bound: two cycles, ${TWO_CYCLES_MS} ms)`);
-
-        // Every hung request was given up by the probe (aborted), none is left open at the proxy.
-        await pollFor('no request left pending at the proxy', () => (tap.pending === 0 ? true : undefined), TIMEOUT_MS + SLACK_MS);
-        let now: Fds = fdsOf(pid);
-        await pollFor(`fds back to baseline (${JSON.stringify(baseline)})`, async () => {
-          now = fdsOf(pid);
-          return now.total <= baseline.total + FD_TOLERANCE && now.sockets <= baseline.sockets + FD_TOLERANCE ? true : undefined;
-        }, KEEP_ALIVE_MS + TIMEOUT_MS + SLACK_MS, 50).catch(() => undefined);
-        assert.ok(now.total <= baseline.total + FD_TOLERANCE, `open fds ${now.total} after recovery, ${baseline.total} before the hang`);
-        assert.ok(now.sockets <= baseline.sockets + FD_TOLERANCE, `open sockets ${now.sockets} after recovery, ${baseline.sockets} before the hang`);
-        assert.equal((await serve.get('/livez')).status, 200);
-        const given = tap.exchanges.filter((e) => e.startedAt >= t0 && e.startedAt < t1 && e.outcome === 'aborted').length;
-        t.diagnostic(`${c.name}: recovered in ${recoverMs} ms; ${given} hung requests given up by the probe; fds ${baseline.total} (sockets ${baseline.sockets}) at most before, ${now.total} (${now.sockets}) after`);
-      });
-
-      if (c.check === 's3') {
-        test('the full /metrics of the running probe passes promtool check metrics', async () => {
+    describe(`a hang in ${c.name}`, () => {
+      test(`fails the ${c.check} check, recovers within two cycles after it ends, and leaves no request, socket or fd behind`, (t) =>
+        withProbe({ world: c.world, tapping: c.upstream, env: (p) => c.env(p.world, p.tap) }, async ({ tap, serve, obs }) => {
+          const pid = serve.child.pid!;
           await readyAndPassing(obs);
-          const { body } = await serve.get('/metrics');
-          const r = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8', timeout: 60_000 });
-          if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('promtool is not installed: run scripts/install-tools.sh prometheus (as root) first');
-          assert.equal(`${r.stdout}${r.stderr}`.trim(), '', `promtool check metrics reported:\n${r.stdout}${r.stderr}`);
-          assert.equal(r.status, 0);
-        });
-      }
+          // Keep-alive sockets come and go with the SDK clients (the servers close idle ones after 5 s): the baseline is
+          // the most a healthy probe holds in its steady state.
+          await obs.watch(KEEP_ALIVE_MS);
+          const baseline = await highWater(pid, KEEP_ALIVE_MS + 1_000);
+
+          const t0 = Date.now();
+          c.hangOn(tap);
+          await obs.until(`the ${c.check} check to time out`, (s) => s.status.lastReport?.checks.some((k) => k.name === c.check && k.status === 'fail' && k.reason === 'timeout') === true, 4 * TIMEOUT_MS + SLACK_MS);
+          // A second hung cycle: whatever one hung request leaks, two leak more.
+          await obs.until(`a second failing cycle`, (s) => obs.reportsIn(t0).filter((r) => !r.ok).length >= 2 || !s.ready, 3 * TIMEOUT_MS + SLACK_MS);
+          assert.ok(tap.exchanges.some((e) => e.startedAt >= t0 && e.outcome !== 'answered'), 'the proxy held no request: the hang was not exercised');
+
+          const t1 = Date.now();
+          c.hangOff(tap);
+          const up = await obs.until('ready and passing after the hang ended', (s) => s.ready && s.status.lastReport?.ok === true && Date.parse(s.status.lastReport.startedAt) >= t1, TWO_CYCLES_MS + 30_000);
+          const recoverMs = up.at - t1;
+          assert.ok(recoverMs <= TWO_CYCLES_MS, `recovered ${recoverMs} ms after the hang ended (bound: two cycles, ${TWO_CYCLES_MS} ms)`);
+
+          // Every hung request was given up by the probe (aborted), none is left open at the proxy.
+          await pollFor('no request left pending at the proxy', () => (tap.pending === 0 ? true : undefined), TIMEOUT_MS + SLACK_MS);
+          let now: Fds = fdsOf(pid);
+          await pollFor(`fds back to baseline (${JSON.stringify(baseline)})`, async () => {
+            now = fdsOf(pid);
+            return now.total <= baseline.total + FD_TOLERANCE && now.sockets <= baseline.sockets + FD_TOLERANCE ? true : undefined;
+          }, KEEP_ALIVE_MS + TIMEOUT_MS + SLACK_MS, 50).catch(() => undefined);
+          assert.ok(now.total <= baseline.total + FD_TOLERANCE, `open fds ${now.total} after recovery, ${baseline.total} before the hang`);
+          assert.ok(now.sockets <= baseline.sockets + FD_TOLERANCE, `open sockets ${now.sockets} after recovery, ${baseline.sockets} before the hang`);
+          assert.equal((await serve.get('/livez')).status, 200);
+          const given = tap.exchanges.filter((e) => e.startedAt >= t0 && e.startedAt < t1 && e.outcome === 'aborted').length;
+          t.diagnostic(`${c.name}: recovered in ${recoverMs} ms; ${given} hung requests given up by the probe; fds ${baseline.total} (sockets ${baseline.sockets}) at most before, ${now.total} (${now.sockets}) after`);
+        }));
     });
   }
+
+  test('the full /metrics of the running probe passes promtool check metrics', () =>
+    withProbe({}, async ({ serve, obs }) => {
+      await readyAndPassing(obs);
+      const { body } = await serve.get('/metrics');
+      const r = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8', timeout: 60_000 });
+      if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('promtool is not installed: run scripts/install-tools.sh prometheus (as root) first');
+      assert.equal(`${r.stdout}${r.stderr}`.trim(), '', `promtool check metrics reported:\n${r.stdout}${r.stderr}`);
+      assert.equal(r.status, 0);
+    }));
 });

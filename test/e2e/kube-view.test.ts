@@ -13,6 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import { startWorld, type World } from '../../sandbox/world.js';
 import type { Finding, Report } from '../../src/types.js';
 import { runCli, ServeProcess } from '../helpers/process.js';
+import { sampleValue } from '../helpers/prom.js';
+import { FAST, Observer, pollFor, probeArgs } from './faults-harness.js';
 
 const exec = promisify(execFile);
 const OTHER_ROLE = 'arn:aws:iam::111122223333:role/irsa-probe-next';
@@ -35,31 +37,11 @@ function k8sFindings(report: Report): readonly Finding[] {
   return report.checks.find((c) => c.name === 'k8s')?.findings ?? [];
 }
 
-async function lastReport(probe: ServeProcess): Promise<Report | undefined> {
-  const status = JSON.parse((await probe.get('/status')).body) as { lastReport: Report | null };
-  return status.lastReport ?? undefined;
-}
-
 async function cycles(probe: ServeProcess): Promise<number> {
-  return Number(/^irsa_probe_cycles_total (\d+)/m.exec((await probe.get('/metrics')).body)?.[1] ?? NaN);
+  return sampleValue((await probe.get('/metrics')).body, 'irsa_probe_cycles_total') ?? Number.NaN;
 }
 
-async function until<T>(what: string, get: () => Promise<T | undefined>, deadlineMs = 20_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await get();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stop(probe: ServeProcess | undefined): Promise<void> {
-  if (probe && probe.child.exitCode === null) {
-    probe.child.kill('SIGTERM');
-    await new Promise((r) => probe.child.once('exit', r));
-  }
-}
+const until = <T>(what: string, get: () => Promise<T | undefined>): Promise<T> => pollFor(what, get, 20_000, 100);
 
 before(async () => {
   kubeHome = await mkdtemp(join(tmpdir(), 'irsa-kubectl-'));
@@ -94,20 +76,22 @@ describe('the sandbox API emulator answers the real kubectl', () => {
 describe('serve with the Kubernetes view (healthy world)', () => {
   let world: World;
   let probe: ServeProcess | undefined;
+  let obs: Observer;
   before(async () => {
     world = await startWorld();
-    probe = await ServeProcess.start(world.env, ['--interval', '1s']);
+    probe = await ServeProcess.start(world.env, probeArgs({ ...FAST, intervalMs: 1_000 }));
+    obs = new Observer(probe);
     await probe.waitFor('/readyz', (r) => r.status === 200);
   });
   after(async () => {
-    await stop(probe);
+    await probe?.stop();
     await world.stop();
   });
 
   test('annotating the ServiceAccount to another role shows sa_annotation_drift within a cycle; /readyz stays 200', async () => {
     const before = await cycles(probe!);
     await kubectl(world, 'annotate', 'sa', 'irsa-probe-demo', `eks.amazonaws.com/role-arn=${OTHER_ROLE}`, '--overwrite');
-    const drift = await until('sa_annotation_drift', async () => k8sFindings((await lastReport(probe!)) ?? ({ checks: [] } as unknown as Report)).find((f) => f.reason === 'sa_annotation_drift'));
+    const drift = await until('sa_annotation_drift', async () => k8sFindings((await obs.sample()).status.lastReport ?? ({ checks: [] } as unknown as Report)).find((f) => f.reason === 'sa_annotation_drift'));
     // The cycle in flight may have read the ServiceAccount before the change, and a
     // read is reused for up to a second (one more cycle at a 1 s interval): at most 3.
     const took = (await cycles(probe!)) - before;
@@ -122,8 +106,6 @@ describe('serve with the Kubernetes view (healthy world)', () => {
 
   test('breaking the trust policy records an IrsaProbeNotReady Event naming the reason; healing records IrsaProbeReady', async () => {
     await world.setScenario('wrong-subject');
-    // kubelet rotates the token: the probe assumes the role again with it.
-    await world.rotateToken();
     await probe!.waitFor('/readyz', (r) => r.status === 503, 30_000);
     const events = await until('the IrsaProbeNotReady Event', async () => {
       const list = JSON.parse(await kubectl(world, 'get', 'events', '--field-selector', 'involvedObject.name=demo-pod-0', '-o', 'json')) as { items: Array<{ reason: string; type: string; message: string; count: number }> };
@@ -183,11 +165,12 @@ describe('without access the view is off, says why once, and changes nothing els
     ['outside a cluster', (w: World) => Object.fromEntries(Object.entries(w.env).filter(([k]) => k !== 'KUBECONFIG')), undefined],
   ] as const) {
     test(`${label}: ready as before; ${why ? 'one log line saying why' : 'the k8s check says why, no log line'}`, async () => {
-      const probe = await ServeProcess.start(setup(world), ['--interval', '1s']);
+      const probe = await ServeProcess.start(setup(world), probeArgs({ ...FAST, intervalMs: 1_000 }));
+      const obs = new Observer(probe);
       try {
         await probe.waitFor('/readyz', (r) => r.status === 200);
         const report = await until('three cycles', async () => {
-          const r = await lastReport(probe);
+          const r = (await obs.sample()).status.lastReport ?? undefined;
           return r && (await cycles(probe)) >= 3 ? r : undefined;
         });
         assert.equal(report.ok, true);
@@ -202,7 +185,7 @@ describe('without access the view is off, says why once, and changes nothing els
           assert.match(lines[0]!, why);
         }
       } finally {
-        await stop(probe);
+        await probe.stop();
         world.setKubeRbac(true);
       }
     });

@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import type { ScenarioName } from '../../sandbox/world.js';
 import { cleanEnv } from '../helpers/process.js';
-import { pollFor, Results, withProbe } from './faults-harness.js';
+import { BREAK_WORLDS } from './breaks.js';
+import { FAST, pollFor, probeArgs, Results, withProbe } from './faults-harness.js';
 
 const APP = fileURLToPath(new URL('../helpers/app.js', import.meta.url));
 const CREDENTIALS_S = 8;
@@ -84,40 +85,17 @@ class App {
   }
 }
 
-const WORLDS: ReadonlyArray<{ mechanism: string; healthy: ScenarioName; breaks: ReadonlyArray<[string, ScenarioName]> }> = [
-  {
-    mechanism: 'IRSA',
-    healthy: 'healthy',
-    breaks: [
-      ['trust policy names another service account', 'wrong-subject'],
-      ['OIDC provider deleted', 'no-oidc-provider'],
-      ['OIDC provider thumbprint stale', 'bad-thumbprint'],
-      ['audience removed from the OIDC provider', 'wrong-audience'],
-      ['role deleted', 'role-deleted'],
-      ['S3 permission removed', 's3-denied'],
-    ],
-  },
-  {
-    mechanism: 'Pod Identity',
-    healthy: 'pod-identity',
-    breaks: [
-      ['pod identity association deleted', 'pod-identity-unassociated'],
-      ['Pod Identity agent down', 'pod-identity-agent-down'],
-    ],
-  },
-];
-
 /** Breaks that reach the application only when the credentials it holds expire. */
 const AT_EXPIRY = new Set<ScenarioName>(['wrong-subject', 'no-oidc-provider', 'bad-thumbprint', 'wrong-audience', 'pod-identity-unassociated', 'pod-identity-agent-down']);
 
 /** Cases at once per mechanism: each runs a sandbox, a probe and an application of its own. */
 const SIDE_BY_SIDE = 4;
 
-for (const w of WORLDS) {
+for (const w of BREAK_WORLDS) {
   describe(`${w.mechanism}: the probe warns before the application's SDK fails`, { concurrency: SIDE_BY_SIDE }, () => {
-    for (const [name, scenario] of w.breaks) {
+    for (const { name, scenario } of w.breaks) {
       test(`${name}: ${AT_EXPIRY.has(scenario) ? 'the probe is unready while the application still works, until its credentials expire' : 'the application fails at once: a permission is evaluated on every call'}`, () =>
-        withProbe({ world: { scenario: w.healthy, credentialsDurationSeconds: CREDENTIALS_S }, args: ['--interval', `${INTERVAL_MS}ms`] }, async ({ world, obs }) => {
+        withProbe({ world: { scenario: w.healthy, credentialsDurationSeconds: CREDENTIALS_S }, args: probeArgs({ ...FAST, intervalMs: INTERVAL_MS }) }, async ({ world, obs }) => {
           const app = App.start({ ...world.env });
           try {
             await obs.until('a ready, passing baseline', (s) => s.ready && s.status.lastReport?.ok === true, 30_000);

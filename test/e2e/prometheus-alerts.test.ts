@@ -13,7 +13,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startWorld, type World } from '../../sandbox/world.js';
 import { ROOT, loadRules, tempDir, writeRules, type RuleFile } from '../unit/k8s-support.js';
-import { MAIN, reservedRangePort } from '../helpers/process.js';
+import { reservedRangePort, ServeProcess } from '../helpers/process.js';
+import { FAST, probeArgs } from './faults-harness.js';
 
 const STARTUP_DEADLINE_MS = 60_000;
 const ALERT_DEADLINE_MS = 90_000;
@@ -83,11 +84,11 @@ describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_0
   let dir = '';
   let cleanupDir: () => Promise<void> = async () => {};
   let world: World | undefined;
-  let probe: Proc | undefined;
+  let probe: ServeProcess | undefined;
   let prometheus: Proc | undefined;
   let promUrl = '';
   const context = () =>
-    [`--- sandbox scenario ${world?.scenario ?? '(not started)'}`, `--- probe\n${probe?.output().slice(-3000) ?? ''}`, `--- prometheus\n${prometheus?.output().slice(-2000) ?? ''}`].join('\n');
+    [`--- sandbox scenario ${world?.scenario ?? '(not started)'}`, `--- probe\n${`${probe?.stdout ?? ''}${probe?.stderr ?? ''}`.slice(-3000)}`, `--- prometheus\n${prometheus?.output().slice(-2000) ?? ''}`].join('\n');
 
   async function roleAlerts(): Promise<PromAlert[]> {
     const res = await fetch(`${promUrl}/api/v1/alerts`);
@@ -111,25 +112,9 @@ describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_0
     // The env the webhook would inject, pointed at the sandbox (its IMDS emulator
     // included: nothing leaves loopback). The probe assumes the role every cycle,
     // so a broken trust policy shows at the next one.
-    const probeEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, ...world.env, IRSA_PROBE_POD_NAME: LABELS.pod, IRSA_PROBE_NAMESPACE: LABELS.namespace };
-    if (!probeEnv.AWS_EC2_METADATA_SERVICE_ENDPOINT) probeEnv.AWS_EC2_METADATA_DISABLED = 'true';
-    probe = start(
-      process.execPath,
-      [MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--interval', '200ms'],
-      probeEnv,
-    );
+    probe = await ServeProcess.start({ ...world.env, HOME: dir, IRSA_PROBE_POD_NAME: LABELS.pod, IRSA_PROBE_NAMESPACE: LABELS.namespace }, probeArgs({ ...FAST, intervalMs: 200 }));
     // Where it listens, from its own "started" line: a port chosen for it beforehand could be taken first.
-    const probeProc = probe;
-    const probePort = await until(
-      'the probe to listen',
-      async () => {
-        if (probeProc.child.exitCode !== null) throw new Error(`the probe exited with code ${probeProc.child.exitCode}`);
-        const port = /"msg":"started".*?"port":(\d+)/.exec(probeProc.output())?.[1];
-        return port === undefined ? undefined : Number(port);
-      },
-      STARTUP_DEADLINE_MS,
-      context,
-    );
+    const probePort = Number(new URL(probe.url).port);
 
     await writeRules(dir, fastRules(await loadRules()), 'rules.yml');
     const promPort = await reservedRangePort();
@@ -172,7 +157,7 @@ describe('alert rules on a real Prometheus scraping the probe', { timeout: 300_0
   });
 
   after(async () => {
-    await Promise.all([stop(prometheus), stop(probe)]);
+    await Promise.all([stop(prometheus), probe?.stop()]);
     await world?.stop();
     await cleanupDir();
   });

@@ -13,8 +13,9 @@ import type { Report } from '../../src/types.js';
 import { runCli, ServeProcess } from '../helpers/process.js';
 import { sampleValue } from '../helpers/prom.js';
 import { worldPerSuite } from '../helpers/world.js';
+import { FAST, probeArgs } from './faults-harness.js';
 
-const FAILURE_THRESHOLD = 3;
+const FAILURE_THRESHOLD = FAST.failureThreshold;
 
 
 /** The first indented JSON object of a fix: the target's trust-policy statement. */
@@ -101,7 +102,7 @@ describe('irsa-probe serve with a role chain broken at run time', () => {
   before(async () => {
     world = await startWorld();
     // Default settings but the interval: timeout, thresholds and the rest as a user runs them.
-    serve = await ServeProcess.start({ ...world.env, IRSA_PROBE_ASSUME_ROLES: world.targetRoleArn, IRSA_PROBE_INTERVAL: '500ms' });
+    serve = await ServeProcess.start({ ...world.env, IRSA_PROBE_ASSUME_ROLES: world.targetRoleArn }, probeArgs({ ...FAST, intervalMs: 500 }));
     await serve.waitFor('/readyz', (r) => r.status === 200, 30_000);
   });
   after(async () => {

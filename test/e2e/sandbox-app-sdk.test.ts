@@ -22,6 +22,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startWorld, type World } from '../../sandbox/world.js';
 import type { Report } from '../../src/types.js';
+import { awsCliMissing, PROXY_TRAP } from '../helpers/aws-cli.js';
 import { runCli } from '../helpers/process.js';
 
 const run = promisify(execFile);
@@ -37,8 +38,7 @@ const STATIC_WARNING = /static keys \(aws_access_key_id\) for profile "default"/
  */
 async function podShell(world: World, command: string[]): Promise<{ stdout: string; stderr: string }> {
   const home = await mkdtemp(join(tmpdir(), 'app-home-'));
-  const trap = 'http://127.0.0.1:9';
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, HTTP_PROXY: trap, HTTPS_PROXY: trap, NO_PROXY: '127.0.0.1,localhost' };
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, ...PROXY_TRAP };
   try {
     return await run('sh', ['-c', 'set -a; . "$0"; set +a; exec "$@"', world.envFile, ...command], { env, timeout: 60_000 });
   } finally {
@@ -49,7 +49,7 @@ async function podShell(world: World, command: string[]): Promise<{ stdout: stri
 /** `aws sts get-caller-identity` as the application container would run it; fails loudly without the CLI. */
 async function awsIdentity(world: World, extra: string[] = []): Promise<string> {
   const out = await podShell(world, ['aws', ...extra, 'sts', 'get-caller-identity', '--output', 'json']).catch((e: Error & { stderr?: string; code?: unknown }) => {
-    if (/aws: not found|No such file/.test(e.stderr ?? '') || e.code === 127) throw new Error('the AWS CLI is not installed: run scripts/install-tools.sh awscli (as root)');
+    if (/aws: not found|No such file/.test(e.stderr ?? '') || e.code === 127) throw awsCliMissing();
     if (/proxy/i.test(e.stderr ?? '')) throw new Error(`this aws ignores AWS_ENDPOINT_URL_STS (it tried to leave loopback and hit the proxy trap); the test needs AWS CLI v1 >= 1.29 or v2 >= 2.13 first on PATH: ${e.stderr}`);
     throw new Error(`aws sts get-caller-identity failed: ${e.stderr ?? e.message}`);
   });

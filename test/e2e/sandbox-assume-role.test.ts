@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { startWorld, type World } from '../../sandbox/world.js';
+import { awsCliMissing, PROXY_TRAP } from '../helpers/aws-cli.js';
 
 /** The AWS CLI on PATH (scripts/install-tools.sh awscli); every call names the sandbox's endpoint. */
 const AWS = 'aws';
@@ -54,15 +55,12 @@ describe('sandbox STS AssumeRole with the real AWS CLI', () => {
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_PAGER: '',
       AWS_DEFAULT_REGION: REGION,
-      // A trap: any request that would leave loopback goes to a closed local port and fails.
-      HTTP_PROXY: 'http://127.0.0.1:9',
-      HTTPS_PROXY: 'http://127.0.0.1:9',
-      NO_PROXY: '127.0.0.1,localhost',
+      ...PROXY_TRAP,
       ...(keys ? { AWS_ACCESS_KEY_ID: keys.AccessKeyId, AWS_SECRET_ACCESS_KEY: keys.SecretAccessKey, AWS_SESSION_TOKEN: keys.SessionToken } : {}),
     };
     return new Promise((resolve, reject) => {
       execFile(AWS, [...args, '--endpoint-url', world.stsUrl, '--output', 'json'], { env, timeout: 60_000 }, (error, stdout, stderr) => {
-        if (error?.code === 'ENOENT') reject(new Error('the AWS CLI is not installed: run scripts/install-tools.sh awscli (as root) first'));
+        if (error?.code === 'ENOENT') reject(awsCliMissing());
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
         resolve({ code, stdout, stderr });
       });

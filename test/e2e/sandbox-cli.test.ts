@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { parse as shellParse } from 'shell-quote';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -9,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 const MAIN = fileURLToPath(new URL('../../sandbox/main.js', import.meta.url));
-const DEMO = fileURLToPath(new URL('../../sandbox/demo.js', import.meta.url));
 
 interface Proc {
   child: ChildProcess;
@@ -102,31 +100,5 @@ describe('npm run sandbox (sandbox/main.js)', () => {
     const p = start(MAIN, ['--help']);
     assert.equal(await exitOf(p), 0);
     for (const s of ['healthy', 'wrong-subject', 'not-injected', 'pod-identity', '--env-file', '--token-lifetime']) assert.ok(p.out().includes(s), s);
-  });
-});
-
-describe('npm run demo (sandbox/demo.js)', () => {
-  test('starts the sandbox and the probe, which becomes ready; Ctrl-C stops both', async () => {
-    // --port 0: the demo prints the port its probe got, from the probe's own "started" line.
-    const p = start(DEMO, ['--port', '0', '--interval', '1s']);
-    try {
-      await waitFor(() => p.out().includes('Ctrl-C stops both') || p.child.exitCode !== null, 30_000, 'the instructions');
-      const port = Number(/"msg":"started".*?"port":(\d+)/.exec(p.out())?.[1]);
-      assert.ok(port > 0, p.out());
-      // Shell-quoted: each printed command parses back to exactly its words.
-      const commands = p.out().split('\n').filter((l) => l.trim().startsWith('curl ')).map((l) => shellParse(l.trim()));
-      assert.ok(commands.some((argv) => argv[2] === `http://127.0.0.1:${port}/readyz?verbose`), p.out());
-      const post = commands.find((argv) => argv[2] === '-XPOST' && String(argv[3]).endsWith('/scenario'));
-      const admin = String(post?.[3]).replace(/\/scenario$/, '');
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 30_000, 'readiness');
-      const envFile = /env file (\S+)\)/.exec(p.out())![1]!;
-      assert.equal((await fetch(`${admin}/scenario`)).status, 200);
-      assert.equal(await exitOf(p, 'SIGINT'), 0);
-      await assert.rejects(fetch(`http://127.0.0.1:${port}/readyz`), 'the probe stopped');
-      await assert.rejects(access(envFile), 'the sandbox cleaned up');
-    } finally {
-      // SIGTERM first: a demo killed outright leaves its probe behind, holding this runner's output pipe open.
-      await exitOf(p, 'SIGTERM');
-    }
   });
 });

@@ -1,15 +1,19 @@
 /**
  * The real compiled probe against the sandbox: `check --json` for every
- * scenario, and `serve` broken and healed at run time. Expected reasons per
- * scenario are DESIGN.md §3/§5's.
+ * scenario, and `serve` in the scenarios a running probe lives in (not
+ * injected, Pod Identity, token rotation, throttling). Breaking and healing a
+ * running `serve` is detection.test.ts's. Expected reasons per scenario are
+ * DESIGN.md §3/§5's.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { readFile } from 'node:fs/promises';
+import { describe, test } from 'node:test';
 import { issuerHostPath } from '../../sandbox/defaults.js';
 import { startWorld, type ScenarioName, type World } from '../../sandbox/world.js';
 import type { CheckName, Reason, Report } from '../../src/types.js';
 import { runCli, ServeProcess } from '../helpers/process.js';
 import { sampleValue } from '../helpers/prom.js';
+import { FAST, pollFor, probeArgs, sleep, withProbe } from './faults-harness.js';
 
 const CHECKS: CheckName[] = ['env', 'token', 'sts', 'chain', 's3'];
 
@@ -95,8 +99,8 @@ describe('sandbox scenarios, end to end', { concurrency: true }, () => {
     readyz(): Promise<{ status: number; body: string }>;
   }
 
-  async function startProbe(world: World, extra: Record<string, string> = {}): Promise<Probe> {
-    const serve = await ServeProcess.start({ ...world.env, IRSA_PROBE_INTERVAL: '500ms', ...extra });
+  async function startProbe(world: World, intervalMs = 500): Promise<Probe> {
+    const serve = await ServeProcess.start({ ...world.env }, probeArgs({ ...FAST, intervalMs }));
     const metrics = async (): Promise<string> => (await serve.get('/metrics')).body;
     return {
       serve,
@@ -109,63 +113,6 @@ describe('sandbox scenarios, end to end', { concurrency: true }, () => {
   async function waitReady(probe: Probe, ready: boolean, deadlineMs = 30_000): Promise<{ status: number; body: string }> {
     return probe.serve.waitFor('/readyz', (r) => r.status === (ready ? 200 : 503), deadlineMs);
   }
-
-  // One sandbox and one probe, broken and healed scenario by scenario: one after another.
-  describe('irsa-probe serve against a sandbox broken and healed at run time', { concurrency: 1 }, () => {
-    const FAILURE_THRESHOLD = 3;
-    let world: World;
-    let probe: Probe;
-    before(async () => {
-      world = await startWorld();
-      probe = await startProbe(world);
-      await waitReady(probe, true);
-    });
-    after(async () => {
-      await probe?.serve.stop();
-      await world?.stop();
-    });
-
-    const broken: Array<[ScenarioName, CheckName, Reason]> = [
-      ['wrong-subject', 'sts', 'trust_policy_mismatch'],
-      ['wrong-audience', 'sts', 'token_audience'],
-      ['no-oidc-provider', 'sts', 'oidc_provider_missing'],
-      ['bad-thumbprint', 'sts', 'oidc_thumbprint'],
-      ['expired-token', 'token', 'token_expired'],
-      ['sts-down', 'sts', 'sts_unavailable'],
-      ['s3-denied', 's3', 's3_access_denied'],
-    ];
-    for (const [scenario, check, reason] of broken) {
-      test(`${scenario}: /readyz turns 503 within ${FAILURE_THRESHOLD} failed cycles with ${check}=${reason} in the metrics; healing makes it 200 within one interval`, async () => {
-        await waitReady(probe, true);
-        const failuresBefore = sampleValue(await probe.metrics(), 'irsa_check_failures_total', { check, reason }) ?? 0;
-        try {
-          await world.setScenario(scenario);
-          const brokeAt = await probe.cycles();
-          const unready = await waitReady(probe, false);
-          const cyclesToBreak = (await probe.cycles()) - brokeAt;
-          assert.ok(cyclesToBreak <= FAILURE_THRESHOLD + 1, `${cyclesToBreak} cycles to turn unready`);
-          // Unready after the threshold of failed cycles, or earlier once the last success is older than 3 intervals.
-          assert.match(unready.body, new RegExp(`\\[-\\]${check} failed: ${reason}`));
-          assert.match(unready.body, /consecutive failed cycles \(threshold 3\)|stale after/);
-          const text = await probe.metrics();
-          assert.ok((sampleValue(text, 'irsa_check_failures_total', { check, reason }) ?? 0) > failuresBefore, `irsa_check_failures_total{check="${check}",reason="${reason}"} did not grow`);
-          assert.equal(sampleValue(text, 'irsa_probe_ready'), 0);
-          assert.equal(sampleValue(text, 'irsa_probe_success'), 0);
-          assert.equal(sampleValue(text, 'irsa_check_success', { check }), 0);
-          const status = JSON.parse((await probe.serve.get('/status')).body) as { readiness: { ready: boolean }; lastReport: Report };
-          assert.equal(status.readiness.ready, false);
-          assert.equal(status.lastReport.checks.find((c) => c.name === check)?.reason, reason);
-        } finally {
-          const healedAt = await probe.cycles();
-          await world.setScenario('healthy');
-          await waitReady(probe, true);
-          const cyclesToHeal = (await probe.cycles()) - healedAt;
-          assert.ok(cyclesToHeal <= 2, `${cyclesToHeal} cycles to turn ready again`);
-        }
-        assert.equal(sampleValue(await probe.metrics(), 'irsa_probe_ready'), 1);
-      });
-    }
-  });
 
   describe('irsa-probe serve: mechanisms and rotation', { concurrency: true }, () => {
     test('not-injected: never ready; env_missing and fallback_to_node_role counted', async () => {
@@ -201,40 +148,46 @@ describe('sandbox scenarios, end to end', { concurrency: true }, () => {
       }
     });
 
-    test('token rotation while serving causes no failed cycle, and the probe assumes again with the new token', async () => {
-      const lifetime = 6;
-      const world = await startWorld({ tokenLifetimeSeconds: lifetime });
-      const probe = await startProbe(world);
-      const statuses: number[] = [];
-      let polling = true;
-      try {
-        await waitReady(probe, true);
-        const assumedBefore = world.stats().sts.AssumeRoleWithWebIdentity?.requests ?? 0;
+    test('token rotation while serving causes no failed cycle, and the probe assumes the role with each new token', () =>
+      withProbe({ world: { tokenLifetimeSeconds: 6 }, tapping: (w) => w.stsUrl, env: (p) => ({ ...p.world.env, AWS_ENDPOINT_URL_STS: p.tap.url }) }, async ({ world, serve, tap }) => {
+        const statuses: number[] = [];
+        let polling = true;
+        await serve.waitFor('/readyz', (r) => r.status === 200, 30_000);
         const writesBefore = world.stats().tokenWrites;
         const poller = (async () => {
           while (polling) {
-            statuses.push((await probe.readyz()).status);
-            await new Promise((r) => setTimeout(r, 50));
+            statuses.push((await serve.get('/readyz')).status);
+            await sleep(50);
           }
         })();
-        // Two rotations of both token files.
-        const end = Date.now() + lifetime * 1000 * 4;
-        while (world.stats().tokenWrites < writesBefore + 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-        await new Promise((r) => setTimeout(r, 1500));
-        polling = false;
-        await poller;
-        assert.ok(world.stats().tokenWrites >= writesBefore + 4, 'the token rotated twice');
-        assert.ok((world.stats().sts.AssumeRoleWithWebIdentity?.requests ?? 0) >= assumedBefore + 2, 'the probe assumed again after each rotation');
-        const text = await probe.metrics();
+        try {
+          const readToken = async (): Promise<string | undefined> => (await readFile(world.tokenFile, 'utf8').catch(() => undefined))?.trim();
+          // An AssumeRoleWithWebIdentity that STS answered 200, made with `token`.
+          const assumedWith = (token: string) => tap.calls('AssumeRoleWithWebIdentity').find((e) => e.status === 200 && new URLSearchParams(e.requestBody).get('WebIdentityToken') === token);
+          let token = await pollFor('the token file', readToken, 10_000);
+          // Two rotations (kubelet's, at 80% of the token's life): each new token must reach STS.
+          for (const rotation of [1, 2]) {
+            const previous = token;
+            token = await pollFor(`rotation ${rotation}`, async () => {
+              const now = await readToken();
+              return now !== undefined && now !== previous ? now : undefined;
+            }, 6_000 * 2, 50);
+            await pollFor(`an AssumeRoleWithWebIdentity with the token of rotation ${rotation}`, () => assumedWith(token), 30_000, 50);
+          }
+          // A few cycles more with the last token.
+          const cycles = async () => sampleValue((await serve.get('/metrics')).body, 'irsa_probe_cycles_total') ?? 0;
+          const c0 = await cycles();
+          await pollFor('two more cycles', async () => ((await cycles()) >= c0 + 2 ? true : undefined), 30_000);
+        } finally {
+          polling = false;
+          await poller;
+        }
+        assert.ok(world.stats().tokenWrites >= writesBefore + 4, 'both token files rotated twice');
+        const text = (await serve.get('/metrics')).body;
         const failures = text.split('\n').filter((l) => l.startsWith('irsa_check_failures_total{') && !/\s0$/.test(l));
         assert.deepEqual(failures, [], 'no check failed');
         assert.ok(statuses.length > 10 && statuses.every((s) => s === 200), `readiness: ${statuses.join(' ')}`);
-      } finally {
-        polling = false;
-        await probe.serve.stop();
-        await world.stop();
-      }
-    });
+      }));
   });
 
   describe('irsa-probe serve under STS throttling', { concurrency: true }, () => {
@@ -257,7 +210,7 @@ describe('sandbox scenarios, end to end', { concurrency: true }, () => {
 
     test('throttling for fewer cycles than the failure threshold never makes /readyz 503', async () => {
       const world = await startWorld();
-      const probe = await startProbe(world, { IRSA_PROBE_INTERVAL: '1s' });
+      const probe = await startProbe(world, 1_000);
       const statuses: Array<{ status: number; body: string }> = [];
       let polling = true;
       try {

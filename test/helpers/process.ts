@@ -50,8 +50,12 @@ export function probeStderr(text: string): string {
 
 export interface RunResult {
   code: number | null;
+  /** The signal that ended the child (SIGKILL at the deadline, or its own), or null when it exited. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** From the spawn to 'close'. */
+  ms: number;
 }
 
 /**
@@ -62,15 +66,16 @@ export interface RunResult {
  * and a busy test process reads them later.
  */
 export async function runNode(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
+  const started = Date.now();
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code] = (await once(child, 'close')) as [number | null];
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
   clearTimeout(timer);
-  return { code, stdout, stderr };
+  return { code, signal, stdout, stderr, ms: Date.now() - started };
 }
 
 /** The bundled probe run once (`check`, `--help`, …) in a clean env; stderr without the Node.js 20 notice. */
