@@ -7,6 +7,7 @@
  * process exits.
  */
 import { fstatSync, writeSync } from 'node:fs';
+import { describeDuration } from './duration.js';
 
 /** How long `check` waits for a reader to take its report before it gives up. */
 export const REPORT_WRITE_DEADLINE_MS = 10_000;
@@ -50,7 +51,7 @@ export async function writeAll(text: string, deadlineMs = REPORT_WRITE_DEADLINE_
     }
   }
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(`not read within ${deadlineMs / 1000} s`), deadlineMs);
+    const timer = setTimeout(() => resolve(`not read within ${describeDuration(deadlineMs)}`), deadlineMs);
     process.stdout.write(bytes, (error) => {
       clearTimeout(timer);
       resolve(error ? errorCode(error) : undefined);
