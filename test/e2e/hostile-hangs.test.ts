@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { World, WorldOptions } from '../../sandbox/world.js';
-import { FAST, HttpTap, JITTER, Observer, pollFor, SLACK_MS, sleep, withProbe } from './faults-harness.js';
+import { FAST, HttpTap, JITTER, Observer, pollFor, SLACK_MS, sleep, withProbe, type Exchange } from './faults-harness.js';
 
 /** The defaults but a short interval; a hang is given up after the default per-check timeout. */
 const { intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS } = FAST;
@@ -63,8 +63,8 @@ interface HangCase {
   readonly upstream: (w: World) => string;
   /** The probe's environment, pointing the service at the proxy. */
   readonly env: (w: World, tap: HttpTap) => Record<string, string>;
-  readonly hangOn: (tap: HttpTap) => void;
-  readonly hangOff: (tap: HttpTap) => void;
+  /** Which requests hang; every request when absent. */
+  readonly hangWhen?: (ex: Exchange) => boolean;
   /** The check that fails while the service hangs. */
   readonly check: string;
 }
@@ -76,12 +76,7 @@ const CASES: readonly HangCase[] = [
     world: { credentialsDurationSeconds: 6 },
     upstream: (w) => w.stsUrl,
     env: (w, tap) => ({ ...w.env, AWS_ENDPOINT_URL_STS: tap.url, IRSA_PROBE_S3_BUCKET: '' }),
-    hangOn: (tap) => {
-      tap.hangWhen = (ex) => ex.action === 'AssumeRoleWithWebIdentity' && ex.requestBody.includes('RoleSessionName=aws-sdk-js-session');
-    },
-    hangOff: (tap) => {
-      tap.hangWhen = undefined;
-    },
+    hangWhen: (ex) => ex.action === 'AssumeRoleWithWebIdentity' && ex.requestBody.includes('RoleSessionName=aws-sdk-js-session'),
     check: 'chain',
   },
   {
@@ -89,36 +84,18 @@ const CASES: readonly HangCase[] = [
     world: { scenario: 'pod-identity' },
     upstream: (w) => w.podIdentityUrl,
     env: (w, tap) => ({ ...w.env, AWS_CONTAINER_CREDENTIALS_FULL_URI: `${tap.url}${new URL(w.podIdentityUrl).pathname}`, IRSA_PROBE_S3_BUCKET: '' }),
-    hangOn: (tap) => {
-      tap.hang = true;
-    },
-    hangOff: (tap) => {
-      tap.hang = false;
-    },
     check: 'sts',
   },
   {
     name: 'STS',
     upstream: (w) => w.stsUrl,
     env: (w, tap) => ({ ...w.env, AWS_ENDPOINT_URL_STS: tap.url, IRSA_PROBE_S3_BUCKET: '' }),
-    hangOn: (tap) => {
-      tap.hang = true;
-    },
-    hangOff: (tap) => {
-      tap.hang = false;
-    },
     check: 'sts',
   },
   {
     name: 'S3',
     upstream: (w) => w.s3Url,
     env: (w, tap) => ({ ...w.env, AWS_ENDPOINT_URL_S3: tap.url }),
-    hangOn: (tap) => {
-      tap.hang = true;
-    },
-    hangOff: (tap) => {
-      tap.hang = false;
-    },
     check: 's3',
   },
 ];
@@ -139,14 +116,16 @@ describe('hangs, each against a probe of its own', { concurrency: true }, () => 
           const baseline = await highWater(pid, KEEP_ALIVE_MS + 1_000);
 
           const t0 = Date.now();
-          c.hangOn(tap);
+          if (c.hangWhen) tap.hangWhen = c.hangWhen;
+          else tap.hang = true;
           await obs.until(`the ${c.check} check to time out`, (s) => s.status.lastReport?.checks.some((k) => k.name === c.check && k.status === 'fail' && k.reason === 'timeout') === true, 4 * TIMEOUT_MS + SLACK_MS);
           // A second hung cycle: whatever one hung request leaks, two leak more.
           await obs.until(`a second failing cycle`, (s) => obs.reportsIn(t0).filter((r) => !r.ok).length >= 2 || !s.ready, 3 * TIMEOUT_MS + SLACK_MS);
           assert.ok(tap.exchanges.some((e) => e.startedAt >= t0 && e.outcome !== 'answered'), 'the proxy held no request: the hang was not exercised');
 
           const t1 = Date.now();
-          c.hangOff(tap);
+          tap.hang = false;
+          tap.hangWhen = undefined;
           const up = await obs.until('ready and passing after the hang ended', (s) => s.ready && s.status.lastReport?.ok === true && Date.parse(s.status.lastReport.startedAt) >= t1, TWO_CYCLES_MS + 30_000);
           const recoverMs = up.at - t1;
           assert.ok(recoverMs <= TWO_CYCLES_MS, `recovered ${recoverMs} ms after the hang ended (bound: two cycles, ${TWO_CYCLES_MS} ms)`);
