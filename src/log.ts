@@ -93,8 +93,34 @@ function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key) && !SAFE_KEYS.has(key.toLowerCase()) && !SAFE_SUFFIX.test(key);
 }
 
-/** Masks JWTs, AWS secret access keys, session tokens, access key ids, SigV4 credentials and signatures and URL userinfo inside free text, in linear time. */
-export function scrubText(text: string): string {
+/**
+ * Secret values this process holds whose shape no pattern above knows (an inline
+ * Pod Identity authorization token is any string): masked wherever they appear,
+ * for example in an agent's error that quotes the Authorization header back.
+ * The latest few are kept, so a rotated token stays masked for a while.
+ */
+const knownSecrets = new Set<string>();
+const MAX_KNOWN_SECRETS = 4;
+/** Shorter values would mask ordinary words; no real token is this short. */
+const MIN_KNOWN_SECRET_LENGTH = 6;
+
+/** Masks `value` in every scrubbed text from now on. */
+export function maskSecret(value: string | undefined): void {
+  const secret = value?.trim();
+  if (secret === undefined || secret.length < MIN_KNOWN_SECRET_LENGTH || knownSecrets.has(secret)) return;
+  knownSecrets.add(secret);
+  if (knownSecrets.size > MAX_KNOWN_SECRETS) knownSecrets.delete(knownSecrets.values().next().value as string);
+}
+
+function maskKnown(text: string): string {
+  let out = text;
+  for (const secret of knownSecrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
+/** Masks known secrets, JWTs, AWS secret access keys, session tokens, access key ids, SigV4 credentials and signatures and URL userinfo inside free text, in linear time. */
+export function scrubText(input: string): string {
+  const text = knownSecrets.size === 0 ? input : maskKnown(input);
   if (text.length < MIN_SECRET_LENGTH) return text;
   const masked = text
     .replace(JWT, '[redacted-jwt]')

@@ -7,6 +7,7 @@ import { describeDuration } from '../duration.js';
 import { showList, showValue } from '../redact.js';
 import { decodeToken, fingerprint, parseSubject, TokenDecodeError, TokenFileError, type TokenClaims } from '../token-file.js';
 import type { Finding } from '../types.js';
+import { maskSecret } from '../log.js';
 import { fail, pass, warning, type Check, type CheckContext, type Verdict } from './context.js';
 
 /** Clock skew tolerated on iat/nbf, as STS and Kubernetes do. */
@@ -20,6 +21,7 @@ export const tokenCheck: Check = async (ctx) => {
   if (path === undefined) {
     // Sent as the SDK sends it when no file is set.
     ctx.cycle.token = ctx.config.aws.containerAuthorizationToken;
+    maskSecret(ctx.cycle.token);
     return pass('the authorization token is set inline (AWS_CONTAINER_AUTHORIZATION_TOKEN); no file to check');
   }
   let text: string;
@@ -36,6 +38,7 @@ export const tokenCheck: Check = async (ctx) => {
     return fail('token', 'token_malformed', `${path}: ${error.message}`, 'The file must hold the projected service-account token written by kubelet. Check the projected volume (serviceAccountToken source) in the pod spec and that nothing else writes to the mount.');
   }
   ctx.cycle.token = text;
+  maskSecret(text);
   ctx.cycle.tokenFingerprint = fingerprint(text);
   noteRotation(ctx);
   ctx.state.claims = claims;
