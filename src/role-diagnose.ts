@@ -53,13 +53,17 @@ export function diagnoseRoleChain(error: unknown, ctx: RoleChainContext): Diagno
   return diagnoseSts(error, { ...ctx.sts, operation });
 }
 
+/** Stands for the configured ExternalId in a fix. */
+export const EXTERNAL_ID = '<EXTERNAL_ID>';
+
 /** The statement the target role's trust policy needs. */
 export function chainTrustStatement(target: RoleTarget, sourceRoleArn: string | undefined): object {
   return {
     Effect: 'Allow',
     Principal: { AWS: sourceRoleArn ?? `arn:${target.partition}:iam::<POD_ROLE_ACCOUNT_ID>:role/<POD_ROLE_NAME>` },
     Action: 'sts:AssumeRole',
-    ...(target.externalId === undefined ? {} : { Condition: { StringEquals: { 'sts:ExternalId': target.externalId } } }),
+    // The value is not printed: a fix reaches /status and the log, which show only whether an ExternalId is set.
+    ...(target.externalId === undefined ? {} : { Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_ID } } }),
   };
 }
 
@@ -78,6 +82,7 @@ function chainFix(ctx: RoleChainContext): string {
     `   (current policy: aws iam get-role --role-name ${sh(target.roleName)} --query Role.AssumeRolePolicyDocument;`,
     `    apply the whole document: aws iam update-assume-role-policy --role-name ${sh(target.roleName)} --policy-document file://trust-policy.json):`,
     indent(JSON.stringify(chainTrustStatement(target, sourceRoleArn), null, 2)),
+    ...(target.externalId === undefined ? [] : [`   (${EXTERNAL_ID}: the ExternalId after "#" in this target's IRSA_PROBE_ASSUME_ROLES entry)`]),
     `2. In account ${sourceAccount}, allow the pod's role to assume the target`,
     `   (aws iam put-role-policy --role-name ${sh(sourceName)} --policy-name ${sh(`assume-${target.roleName}`.slice(0, 128))} --policy-document file://assume-target.json):`,
     indent(JSON.stringify(chainPermissionPolicy(target), null, 2)),

@@ -78,7 +78,8 @@ describe('irsa-probe check with a role chain', () => {
       assert.equal(wrong.code, 1);
       const roles = (JSON.parse(wrong.stdout) as Report).checks.find((c) => c.name === 'roles')!;
       assert.equal(roles.reason, 'role_chain_denied');
-      assert.deepEqual(firstStatement(roles.findings[0]!.fix).Condition, { StringEquals: { 'sts:ExternalId': 'dns-0000' } });
+      assert.deepEqual(firstStatement(roles.findings[0]!.fix).Condition, { StringEquals: { 'sts:ExternalId': '<EXTERNAL_ID>' } });
+      assert.ok(!wrong.stdout.includes('dns-0000') && !wrong.stderr.includes('dns-0000'), 'the ExternalId value was printed');
       const right = await runCli(['check'], chained({ IRSA_PROBE_ASSUME_ROLES: `${world.targetRoleArn}#dns-7f3a` }), 60_000);
       assert.equal(right.code, 0, right.stdout + right.stderr);
     } finally {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { DEFAULT_S3_PREFIX } from '../../src/settings.js';
 import { IRSA_AUDIENCE } from '../../src/mechanism.js';
 import { parseRoleArn } from '../../src/aws-names.js';
-import { chainPermissionPolicy, chainTrustStatement } from '../../src/role-diagnose.js';
+import { chainPermissionPolicy, chainTrustStatement, EXTERNAL_ID } from '../../src/role-diagnose.js';
 import { parseRoleTargets } from '../../src/role-targets.js';
 import { K8S, ROOT, readYaml, type K8sObject } from './k8s-support.js';
 
@@ -86,7 +86,8 @@ describe('IAM examples', () => {
     const [target] = parseRoleTargets(`${[permission.Statement[0]!.Resource].flat()[0]}#${externalId}`);
     assert.ok(target);
     assert.notEqual(target.accountId, parseRoleArn(sourceRoleArn).accountId, 'the example chains into another account');
-    assert.deepEqual(trustStatement, chainTrustStatement(target, sourceRoleArn));
+    // The probe prints <EXTERNAL_ID> where the example has its value: no output carries a configured ExternalId.
+    assert.deepEqual({ ...trustStatement, Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_ID } } }, chainTrustStatement(target, sourceRoleArn));
     const { Sid: _permissionSid, ...permissionStatement } = permission.Statement[0]!;
     assert.deepEqual({ ...permission, Statement: [permissionStatement] }, chainPermissionPolicy(target));
   });

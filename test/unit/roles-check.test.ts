@@ -74,7 +74,7 @@ describe('roles check', () => {
     assert.equal(sts.commandCalls(GetCallerIdentityCommand).length, 2);
   });
 
-  test('AccessDenied is role_chain_denied; the fix holds the target trust statement (with the ExternalId) and the source permission, as JSON and quoted commands', async () => {
+  test('AccessDenied is role_chain_denied; the fix holds the target trust statement (<EXTERNAL_ID> standing for the configured value, which is never printed) and the source permission, as JSON and quoted commands', async () => {
     sts.on(AssumeRoleCommand).rejects(denied(OTHER));
     const verdict = await rolesCheck(context(`${OTHER}#ci-7f3a`));
     assert.equal(verdict.status, 'fail');
@@ -83,7 +83,8 @@ describe('roles check', () => {
     assert.ok(finding);
     assert.equal(finding.check, 'roles');
     const blocks = [...finding.fix.matchAll(/^ {2}\{$[\s\S]*?^ {2}\}$/gm)].map((m) => JSON.parse(m[0]) as Record<string, unknown>);
-    assert.deepEqual(blocks[0], { Effect: 'Allow', Principal: { AWS: ROLE_ARN }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'ci-7f3a' } } });
+    assert.deepEqual(blocks[0], { Effect: 'Allow', Principal: { AWS: ROLE_ARN }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': '<EXTERNAL_ID>' } } });
+    assert.ok(!JSON.stringify(verdict).includes('ci-7f3a'), 'the ExternalId value is in the verdict');
     assert.deepEqual(blocks[1], { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: OTHER }] });
     assert.ok(finding.fix.includes('In account 777788889999'), finding.fix);
     assert.match(finding.cause, /AccessDenied \(HTTP 403\).*is not authorized to perform: sts:AssumeRole/);
