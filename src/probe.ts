@@ -11,7 +11,8 @@ import { errorFacts } from './diagnose.js';
 import type { KubeSession } from './kube/session.js';
 import type { MechanismInfo } from './mechanism.js';
 import { withNames, type KnownNames } from './names.js';
-import { oneLine } from './redact.js';
+import { oneLine, printable } from './redact.js';
+import type { TokenClaims } from './token-file.js';
 import type { CheckName, CheckResult, CycleFacts, Report, StsCall } from './types.js';
 
 export interface ProbeOptions {
@@ -80,12 +81,12 @@ export class Probe {
     const s = this.#state;
     return {
       stsEndpoint: s.stsEndpoint,
-      claims: s.claims,
+      claims: s.claims === undefined ? undefined : oneLineClaims(s.claims),
       tokenChangedAt: s.tokenChangedAt,
-      assumedRoleArn: s.credentials ? s.assumedRoleArn : undefined,
+      assumedRoleArn: s.credentials && s.assumedRoleArn !== undefined ? oneLine(s.assumedRoleArn) : undefined,
       credentialsObtainedAt: s.credentials ? s.assumedAt : undefined,
       credentialsExpireAt: s.credentials?.expiration,
-      chainArn: s.chainArn,
+      chainArn: s.chainArn === undefined ? undefined : oneLine(s.chainArn),
     };
   }
 
@@ -129,7 +130,7 @@ export class Probe {
     const deadline = new Promise<Verdict>((resolve) => {
       timer = setTimeout(() => {
         controller.abort(new Error('check timed out'));
-        resolve(timedOut(name, timeoutMs));
+        resolve(timedOut(name, timeoutMs, this.options.mechanism.mechanism));
       }, timeoutMs);
       onAbort = () => {
         controller.abort(parent.reason);
@@ -148,14 +149,19 @@ export class Probe {
     if (entry.advisory && verdict.status === 'fail') verdict = { status: 'skip', message: `skipped: ${verdict.message}`, findings: [] };
     const reason = verdict.status === 'fail' ? (verdict.reason ?? entry.fallbackReason) : undefined;
     const targets = verdict.targets === undefined ? {} : { targets: verdict.targets.map((t) => ({ ...t, message: oneLine(t.message) })) };
-    const findings = (verdict.findings ?? []).map((f) => ({ ...f, cause: oneLine(f.cause) }));
+    const findings = (verdict.findings ?? []).map((f) => ({ ...f, cause: oneLine(f.cause), fix: printable(f.fix) }));
     return { name, status: verdict.status, reason, message: oneLine(verdict.message), findings, durationMs: this.now() - started, stsCalls: [...stsCalls], ...targets };
   }
 }
 
-function timedOut(name: CheckName, timeoutMs: number): Verdict {
+function timedOut(name: CheckName, timeoutMs: number, mechanism: MechanismInfo['mechanism']): Verdict {
   const cause = `the ${name} check did not finish within ${timeoutMs} ms`;
-  return { status: 'fail', reason: 'timeout', message: cause, findings: [{ check: name, severity: 'error', reason: 'timeout', cause, fix: 'Check egress to STS/S3 from the pod (NetworkPolicy, security groups, NAT, VPC endpoints), or raise IRSA_PROBE_TIMEOUT.' }] };
+  const egress = 'Check egress to STS/S3 from the pod (NetworkPolicy, security groups, NAT, VPC endpoints), or raise IRSA_PROBE_TIMEOUT.';
+  // With Pod Identity the sts check asks the node's agent for credentials first: it may be the one that hangs.
+  const fix = name === 'sts' && mechanism === 'pod-identity'
+    ? `Check that the EKS Pod Identity agent (DaemonSet eks-pod-identity-agent in kube-system) runs on this pod's node and answers at AWS_CONTAINER_CREDENTIALS_FULL_URI. ${egress}`
+    : egress;
+  return { status: 'fail', reason: 'timeout', message: cause, findings: [{ check: name, severity: 'error', reason: 'timeout', cause, fix }] };
 }
 
 function stopped(name: CheckName): Verdict {
@@ -169,4 +175,10 @@ function crashed(entry: CheckEntry, error: unknown): Verdict {
   const reason = entry.fallbackReason;
   const cause = `the ${name} check failed unexpectedly: ${facts.name}: ${facts.message}`;
   return { status: 'fail', reason, message: cause, findings: [{ check: name, severity: 'error', reason, cause, fix: 'This is a bug in irsa-probe; please report it with the /status output.' }] };
+}
+
+/** The token's claims as a Report carries them: every string one line, control and format characters escaped (the token is input). */
+function oneLineClaims(claims: TokenClaims): TokenClaims {
+  const entries = Object.entries(claims).map(([k, v]) => [k, typeof v === 'string' ? oneLine(v) : Array.isArray(v) ? v.map((a: string) => oneLine(a)) : v]);
+  return Object.fromEntries(entries) as unknown as TokenClaims;
 }

@@ -36,6 +36,11 @@ export function redactUserinfo(text: string): string {
 const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 const UNPRINTABLE_BUT_NEWLINE = /(?!\n)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 
+/** Whether text holds a control or format character (newlines included). */
+export function hasUnprintable(text: string): boolean {
+  return /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(text);
+}
+
 function escapeChar(c: string): string {
   return `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`;
 }

@@ -5,12 +5,17 @@
  * shape AWS or Kubernetes allows is printed as "(invalid value)".
  */
 import { join } from 'shlex';
+import { hasUnprintable } from './redact.js';
 
 export const INVALID_VALUE = '(invalid value)';
 
-/** One command line, each argument quoted for a POSIX shell. */
+/**
+ * One command line, each argument quoted for a POSIX shell. An argument with a
+ * control or format character (a newline, ESC, a bidi override) is printed as
+ * "(invalid value)": quoted, it would still span lines or hide what it runs.
+ */
 export function shellCommand(...args: readonly string[]): string {
-  return join(args);
+  return join(args.map((a) => (hasUnprintable(a) ? INVALID_VALUE : a)));
 }
 
 /** Kubernetes names (RFC 1123 label and subdomain). */

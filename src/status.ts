@@ -16,7 +16,7 @@ export interface StatusSources {
   readonly now: () => number;
 }
 
-/** A claim as shown: control and format characters escaped (they come from the token). */
+/** A value from a token, the environment or a peer, as shown: control and format characters escaped. */
 const shown = (value: string | undefined): string | null => (value === undefined ? null : oneLine(value));
 const iso = (seconds: number | undefined) => (seconds === undefined ? null : new Date(seconds * 1000).toISOString());
 const isoMs = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
@@ -29,14 +29,14 @@ export function configSummary(config: Config, audience: string, stsEndpoint: str
     failureThreshold: config.failureThreshold,
     successThreshold: config.successThreshold,
     staleAfterMs: config.staleAfterMs,
-    expectedRoleArn: config.expectedRoleArn ?? null,
+    expectedRoleArn: shown(config.expectedRoleArn),
     audience,
     region: config.aws.region ?? null,
     stsEndpoint,
-    roleArn: config.aws.roleArn ?? null,
-    webIdentityTokenFile: config.aws.webIdentityTokenFile ?? null,
+    roleArn: shown(config.aws.roleArn),
+    webIdentityTokenFile: shown(config.aws.webIdentityTokenFile),
     containerCredentialsFullUri: config.aws.containerCredentialsFullUri === undefined ? null : redactUrl(config.aws.containerCredentialsFullUri),
-    containerAuthorizationTokenFile: config.aws.containerAuthorizationTokenFile ?? null,
+    containerAuthorizationTokenFile: shown(config.aws.containerAuthorizationTokenFile),
     s3: config.s3 ? { bucket: config.s3.bucket, prefix: config.s3.prefix, key: config.s3.key } : null,
     // Whether an ExternalId is configured, not its value: the summary is for anyone who can reach /status.
     assumeRoles: config.assumeRoles.map((t) => ({ arn: t.arn, externalId: t.externalId !== undefined })),
@@ -73,9 +73,9 @@ export function buildStatus(s: StatusSources) {
         }
       : null,
     credentials: facts?.credentialsObtainedAt !== undefined
-      ? { assumedRoleArn: facts.assumedRoleArn ?? null, obtainedAt: isoMs(facts.credentialsObtainedAt), expiresAt: facts.credentialsExpireAt?.toISOString() ?? null }
+      ? { assumedRoleArn: shown(facts.assumedRoleArn), obtainedAt: isoMs(facts.credentialsObtainedAt), expiresAt: facts.credentialsExpireAt?.toISOString() ?? null }
       : null,
-    defaultChain: facts?.chainArn ? { resolvesTo: facts.chainArn } : null,
+    defaultChain: facts?.chainArn ? { resolvesTo: shown(facts.chainArn) } : null,
     readiness: { ready: readiness.ready, cause: readiness.cause, lastSuccessAt: isoMs(s.health.lastSuccessAt()), history: s.health.history() },
     lastReport: report ? { ok: report.ok, startedAt: report.startedAt, durationMs: report.durationMs, checks: report.checks } : null,
     // A green probe proves a current SDK's default chain, not the application's own SDK.

@@ -11,6 +11,7 @@ import { SmallFileError } from '../small-file.js';
 import { fingerprint } from '../token-file.js';
 import { fail, pass, type Check, type CheckContext, type Verdict } from './context.js';
 import { diagnosisContext, outcomeOf } from './sts.js';
+import { oneLine } from '../redact.js';
 
 export const chainCheck: Check = async (ctx) => {
   let credentials;
@@ -28,6 +29,10 @@ export const chainCheck: Check = async (ctx) => {
       ctx.state.chainVerifiedKeyId = keyId;
     } catch (error) {
       ctx.onStsRequest('GetCallerIdentity', outcomeOf(error));
+      // Role credentials always carry a session token: without one the chain found long-term keys, and these are unknown to STS.
+      if (credentials.sessionToken === undefined && errorFacts(error).name === 'InvalidClientTokenId') {
+        return fail('chain', 'role_mismatch', 'the SDK default chain signs with long-term access keys (no session token: AWS_ACCESS_KEY_ID or a shared credentials file or profile), which STS does not recognise (InvalidClientTokenId); they win over the role', EARLIER_IN_CHAIN_FIX);
+      }
       const d = diagnoseSts(error, diagnosisContext(ctx, 'GetCallerIdentity (default chain credentials)'));
       const reason = d.reason === 'sts_error' ? 'chain_error' : d.reason;
       return fail('chain', reason, d.cause, reason === 'chain_error' ? `${d.fix}\n${SDK_POINTER}` : d.fix);
@@ -39,7 +44,7 @@ export const chainCheck: Check = async (ctx) => {
 function judge(ctx: CheckContext, arn: string): Verdict {
   const expectedArn = ctx.config.expectedRoleArn;
   const nodeRoleFix = [
-    `The application's SDK resolves ${arn} through its default credential chain instead of the pod's role.`,
+    `The application's SDK resolves ${oneLine(arn)} through its default credential chain instead of the pod's role.`,
     'Annotate the ServiceAccount and restart the pod so the pod identity webhook injects AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE:',
     `  ${shellCommand('kubectl', 'annotate', 'serviceaccount', '-n', ctx.config.namespace ?? '<NAMESPACE>', '<SERVICE_ACCOUNT>', `eks.amazonaws.com/role-arn=${expectedArn ?? 'arn:aws:iam::<ACCOUNT_ID>:role/<ROLE_NAME>'}`, '--overwrite')}`,
     `  ${shellCommand('kubectl', 'rollout', 'restart', '-n', ctx.config.namespace ?? '<NAMESPACE>', 'deployment/<DEPLOYMENT>')}`,
@@ -58,8 +63,10 @@ function judge(ctx: CheckContext, arn: string): Verdict {
   if (ctx.mechanism.mechanism === 'none') {
     return fail('chain', 'fallback_to_node_role', `the default credential chain resolves to ${arn}, not ${expectedArn}: the webhook did not mutate this pod`, nodeRoleFix);
   }
-  return fail('chain', 'role_mismatch', `the SDK default chain resolves to ${arn}, not ${expectedArn}: something earlier in the chain (static keys in the environment, AWS_PROFILE, a shared config file) wins over the role`, 'Remove AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and any ~/.aws/credentials from the container so the SDK uses the role.');
+  return fail('chain', 'role_mismatch', `the SDK default chain resolves to ${arn}, not ${expectedArn}: something earlier in the chain (static keys in the environment, AWS_PROFILE, a shared config file) wins over the role`, EARLIER_IN_CHAIN_FIX);
 }
+
+const EARLIER_IN_CHAIN_FIX = 'Remove AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and any ~/.aws/credentials from the container so the SDK uses the role.';
 
 function chainError(ctx: CheckContext, error: unknown): Verdict {
   if (error instanceof SmallFileError) {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { errorFacts, transportDiagnosis, transportReason } from '../diagnose.js';
 import { shellCommand } from '../shell.js';
 import { fail, pass, skip, type Check, type CheckContext, type Verdict } from './context.js';
+import { oneLine } from '../redact.js';
 
 type Step = 'PutObject' | 'GetObject' | 'DeleteObject';
 
@@ -76,7 +77,7 @@ function s3Failure(ctx: CheckContext, step: Step, error: unknown): Verdict {
       Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
       Resource: `arn:aws:s3:::${target.bucket}/${target.prefix}*`,
     };
-    return fail('s3', 's3_access_denied', `${said}. The role may not ${ACTIONS[step]} under ${target.prefix} (its permissions policy, a bucket policy, a KMS key policy or an SCP denies it).`, `Allow the role (${ctx.state.assumedRoleArn ?? ctx.config.aws.roleArn ?? 'the role'}) this statement in its permissions policy, and check the bucket policy:\n${JSON.stringify(statement, null, 2).replace(/^/gm, '  ')}`);
+    return fail('s3', 's3_access_denied', `${said}. The role may not ${ACTIONS[step]} under ${target.prefix} (its permissions policy, a bucket policy, a KMS key policy or an SCP denies it).`, `Allow the role (${oneLine(ctx.state.assumedRoleArn ?? ctx.config.aws.roleArn ?? 'the role')}) this statement in its permissions policy, and check the bucket policy:\n${JSON.stringify(statement, null, 2).replace(/^/gm, '  ')}`);
   }
   return fail('s3', 's3_error', said, 'See the S3 error above; check the bucket, its region and the endpoint (AWS_ENDPOINT_URL_S3).');
 }

@@ -7,6 +7,7 @@
 import type { Finding, Mechanism, Reason } from '../types.js';
 import { shellCommand } from '../shell.js';
 import { ROLE_ARN_ANNOTATION, type PodView, type ServiceAccountView } from './view.js';
+import { oneLine } from '../redact.js';
 
 export interface PodFacts {
   readonly mechanism: Mechanism;
@@ -100,5 +101,5 @@ function tokenVolume(pod: PodView, f: PodFacts): Finding | undefined {
     return finding('warning', cause, ['Set securityContext.fsGroup in the pod template:', `  ${shellCommand('kubectl', 'patch', '-n', pod.namespace, `${pod.workload.kind}/${pod.workload.name}`, '--type', 'merge', '-p', patch)}`].join('\n'));
   }
   const facts = `${source}; securityContext: runAsUser ${user ?? 'unset'}, fsGroup ${pod.fsGroup ?? 'unset'}`;
-  return finding('warning', facts, `Compare the volume with what the probe expects (audience ${volume?.audience ?? 'sts.amazonaws.com'}, file ${f.tokenFile ?? 'AWS_WEB_IDENTITY_TOKEN_FILE'}), and check kubelet on the pod's node: it refreshes the token at 80% of expirationSeconds.`);
+  return finding('warning', facts, `Compare the volume with what the probe expects (audience ${oneLine(volume?.audience ?? 'sts.amazonaws.com')}, file ${oneLine(f.tokenFile ?? 'AWS_WEB_IDENTITY_TOKEN_FILE')}), and check kubelet on the pod's node: it refreshes the token at 80% of expirationSeconds.`);
 }

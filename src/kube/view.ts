@@ -4,6 +4,7 @@
  * the security context, the owning workload, and the ServiceAccount's role
  * annotation with the time it was last written (from managedFields).
  */
+import { SERVICE_ACCOUNT_SHAPE, shaped } from '../shell.js';
 import type { KubeObject } from './client.js';
 
 export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
@@ -63,6 +64,9 @@ const time = (v: unknown): number | undefined => {
   return Number.isNaN(ms) ? undefined : ms;
 };
 
+/** A lower-case kind as kubectl names it. */
+const KIND_SHAPE = /^[a-z][a-z0-9]{0,62}$/;
+
 export function podView(pod: KubeObject, workload: Workload): PodView {
   const meta = obj(pod.metadata);
   const spec = obj(pod.spec);
@@ -81,7 +85,8 @@ export function podView(pod: KubeObject, workload: Workload): PodView {
     tokenVolumes: tokenVolumes(arr(spec.volumes), mounts),
     fsGroup: num(security.fsGroup),
     runAsUser: num(security.runAsUser),
-    workload,
+    // Owner references are input: a kind or name that Kubernetes would not allow is shown as "(invalid value)" in every fix.
+    workload: { kind: shaped(workload.kind, KIND_SHAPE, 'pod'), name: shaped(workload.name, SERVICE_ACCOUNT_SHAPE, '') },
   };
 }
 
