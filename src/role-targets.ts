@@ -12,7 +12,7 @@
  * Parsing throws AwsNameError naming the entry and what is wrong.
  */
 import { AwsNameError, parseRoleArn, ROLE_ARN_FORM } from './aws-names.js';
-import { showValue } from './redact.js';
+import { showList, showValue } from './redact.js';
 
 export interface RoleTarget {
   /** The role ARN as given (the metric label `target`). */
@@ -31,8 +31,19 @@ const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
 export const ROLE_TARGETS_FORM = `a comma-separated list of at most ${MAX_ROLE_TARGETS} role ARNs like ${ROLE_ARN_FORM}, each optionally followed by #EXTERNAL_ID (2-1224 letters, digits or _+=,.@:/-), e.g. ${ROLE_ARN_FORM}#my-external-id`;
 
+/** Entries end at a comma followed by `arn:` (role names and ExternalIds may hold commas). */
+const ENTRY_END = /,(?=\s*arn:)/;
+
+/** The setting's text with every ExternalId masked, for an error message: an ExternalId is never printed. */
+export function maskExternalIds(text: string): string {
+  return text
+    .split(ENTRY_END)
+    .map((entry) => (entry.includes('#') ? `${entry.slice(0, entry.indexOf('#'))}#[redacted]` : entry))
+    .join(',');
+}
+
 export function parseRoleTargets(text: string): RoleTarget[] {
-  const entries = text.split(/,(?=\s*arn:)/).map((e) => e.trim());
+  const entries = text.split(ENTRY_END).map((e) => e.trim());
   if (entries.length > MAX_ROLE_TARGETS) throw new AwsNameError(`${entries.length} entries, at most ${MAX_ROLE_TARGETS} are allowed`, ROLE_TARGETS_FORM);
   const targets = entries.map((entry, i) => parseEntry(entry, i + 1));
   const seen = new Set<string>();
@@ -57,7 +68,10 @@ function parseEntry(entry: string, n: number): RoleTarget {
     throw error;
   }
   if (externalId !== undefined && !EXTERNAL_ID.test(externalId)) {
-    throw new AwsNameError(`entry ${n}: the ExternalId after "#" must be 2-1224 letters, digits or _+=,.@:/- (found ${externalId.length} characters${externalId.length > 0 ? ` ${showValue(externalId, 40)}` : ''})`, ROLE_TARGETS_FORM);
+    // The value is not shown (it is a shared secret of sorts); the characters it may not hold are.
+    const refused = [...new Set(externalId.replace(/[\w+=,.@:/-]/g, ''))];
+    const what = refused.length > 0 ? `, among them ${showList(refused)}` : '';
+    throw new AwsNameError(`entry ${n}: the ExternalId after "#" must be 2-1224 letters, digits or _+=,.@:/- (found ${externalId.length} characters${what})`, ROLE_TARGETS_FORM);
   }
   return { arn: arn.arn, partition: arn.partition, accountId: arn.accountId, roleName: arn.roleName, ...(externalId === undefined ? {} : { externalId }) };
 }

@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
 import { AwsNameError, parseBucketName, parseRoleArn, ROLE_ARN_FORM } from './aws-names.js';
 import { DurationError, formatDuration, parseDuration } from './duration.js';
 import { showValue } from './redact.js';
-import { parseRoleTargets, ROLE_TARGETS_FORM, type RoleTarget } from './role-targets.js';
+import { maskExternalIds, parseRoleTargets, ROLE_TARGETS_FORM, type RoleTarget } from './role-targets.js';
 import { LOG_LEVELS, type LogLevel } from './types.js';
 
 export const DEFAULT_PORT = 9876;
@@ -26,7 +26,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
   /** The variable or the flag as the user wrote it, e.g. `IRSA_PROBE_PORT` or `--interval`. */
   readonly setting: string;
-  /** The value as given (complete; only the message cuts it). */
+  /** The value as given (complete; only the message cuts it), with any secret part masked. */
   readonly value: string;
   readonly expected: string;
   constructor(setting: string, value: string, expected: string, missing = false) {
@@ -52,9 +52,11 @@ export interface Setting<T = unknown> {
   readonly fallbacks: readonly string[];
   /** The value from its text; throws when the text is not valid. */
   readonly parse: (text: string) => T;
+  /** The text as an error may show it: a secret part (an ExternalId) masked. */
+  readonly masked: (text: string) => string;
 }
 
-interface SettingSpec<T> extends Pick<Setting<T>, 'env' | 'flag' | 'default' | 'description' | 'expected' | 'parse'> {
+interface SettingSpec<T> extends Pick<Setting<T>, 'env' | 'flag' | 'default' | 'description' | 'expected' | 'parse'>, Partial<Pick<Setting<T>, 'masked'>> {
   /** Explicit display text, where the default is not a value (e.g. another variable). */
   readonly shownDefault?: string;
   readonly show?: (value: T) => string;
@@ -62,10 +64,10 @@ interface SettingSpec<T> extends Pick<Setting<T>, 'env' | 'flag' | 'default' | '
   readonly fallbacks?: readonly string[];
 }
 
-function setting<T>({ show = String, emptyIsUnset = false, fallbacks = [], shownDefault, ...spec }: SettingSpec<T>): Setting<T> {
+function setting<T>({ show = String, emptyIsUnset = false, fallbacks = [], shownDefault, masked = (text) => text, ...spec }: SettingSpec<T>): Setting<T> {
   const value = spec.default === undefined ? '' : show(spec.default);
   const shown = shownDefault ?? [...fallbacks, value].filter(nonEmpty).join(', else ');
-  return { ...spec, shownDefault: shown, emptyIsUnset, fallbacks };
+  return { ...spec, shownDefault: shown, emptyIsUnset, fallbacks, masked };
 }
 
 /** A value a parser refuses without a more specific hint. */
@@ -152,7 +154,7 @@ export const SETTING = {
   s3Prefix: setting({ env: 'IRSA_PROBE_S3_PREFIX', flag: '--s3-prefix', default: DEFAULT_S3_PREFIX, emptyIsUnset: true, description: 'key prefix of the S3 check; the object key is <prefix><pod name> (empty means the default)', expected: `a key prefix of at most ${MAX_PREFIX} printable characters that does not start with "/" and has no "." or ".." segment, e.g. ${DEFAULT_S3_PREFIX}`, parse: matching(isPrefix) }),
   expectedRoleArn: setting<string | undefined>({ env: 'IRSA_PROBE_EXPECTED_ROLE_ARN', flag: '--expected-role-arn', default: undefined, shownDefault: 'AWS_ROLE_ARN', emptyIsUnset: true, description: 'role the pod must end up as', expected: `a role ARN like ${ROLE_ARN_FORM}`, parse: (v) => parseRoleArn(v).arn }),
   audience: setting<string | undefined>({ env: 'IRSA_PROBE_AUDIENCE', flag: '--audience', default: undefined, shownDefault: 'sts.amazonaws.com (IRSA), pods.eks.amazonaws.com (Pod Identity)', emptyIsUnset: true, description: 'audience the token must carry', expected: `an audience of 1-${MAX_AUDIENCE} printable characters without spaces, e.g. sts.amazonaws.com`, parse: matching((v) => v.length <= MAX_AUDIENCE && AUDIENCE.test(v)) }),
-  assumeRoles: setting<readonly RoleTarget[]>({ env: 'IRSA_PROBE_ASSUME_ROLES', flag: '--assume-roles', default: [], emptyIsUnset: true, description: "roles the pod's role chains into with sts:AssumeRole, comma-separated, each ARN or ARN#EXTERNAL_ID (the roles check is off when unset or empty)", expected: ROLE_TARGETS_FORM, parse: parseRoleTargets }),
+  assumeRoles: setting<readonly RoleTarget[]>({ env: 'IRSA_PROBE_ASSUME_ROLES', flag: '--assume-roles', default: [], emptyIsUnset: true, description: "roles the pod's role chains into with sts:AssumeRole, comma-separated, each ARN or ARN#EXTERNAL_ID (the roles check is off when unset or empty)", expected: ROLE_TARGETS_FORM, parse: parseRoleTargets, masked: maskExternalIds }),
   logLevel: setting<LogLevel>({ env: 'IRSA_PROBE_LOG_LEVEL', flag: '--log-level', default: 'info', description: 'lowest level of the JSON log lines on stdout', expected: `one of ${LOG_LEVELS.join(', ')}`, parse: oneOf(LOG_LEVELS) }),
   status: setting({ env: 'IRSA_PROBE_STATUS', flag: '--status', default: true, description: 'serve the /status JSON page', expected: 'true or false (also 1/0, yes/no)', parse: boolean }),
   podName: setting({ env: 'IRSA_PROBE_POD_NAME', flag: '--pod-name', default: 'irsa-probe', fallbacks: ['POD_NAME', 'HOSTNAME'], emptyIsUnset: true, description: 'pod name, used in the S3 object key', expected: `a pod name of 1-${MAX_POD_NAME} printable characters without "/" or spaces, other than "." and ".."`, parse: matching(isPodName) }),
@@ -189,7 +191,7 @@ export function readSetting<T>(s: Setting<T>, flags: Flags, env: Env): T {
     return s.parse(src.value);
   } catch (error) {
     const hint = hintOf(error);
-    throw new ConfigError(src.name, src.value, hint === undefined ? s.expected : `${s.expected} (${hint})`);
+    throw new ConfigError(src.name, s.masked(src.value), hint === undefined ? s.expected : `${s.expected} (${hint})`);
   }
 }
 
