@@ -29,9 +29,9 @@ export const chainCheck: Check = async (ctx) => {
       ctx.state.chainVerifiedKeyId = keyId;
     } catch (error) {
       ctx.onStsRequest('GetCallerIdentity', outcomeOf(error));
-      // Role credentials always carry a session token: without one the chain found long-term keys, and these are unknown to STS.
-      if (credentials.sessionToken === undefined && errorFacts(error).name === 'InvalidClientTokenId') {
-        return fail('chain', 'role_mismatch', 'the SDK default chain signs with long-term access keys (no session token: AWS_ACCESS_KEY_ID or a shared credentials file or profile), which STS does not recognise (InvalidClientTokenId); they win over the role', EARLIER_IN_CHAIN_FIX);
+      if (errorFacts(error).name === 'InvalidClientTokenId') {
+        const keys = await staticKeysIn(ctx, credentials.sessionToken);
+        if (keys !== undefined) return fail('chain', 'role_mismatch', `the SDK default chain signs with ${keys}, which STS does not recognise (InvalidClientTokenId); they win over the role`, EARLIER_IN_CHAIN_FIX);
       }
       const d = diagnoseSts(error, diagnosisContext(ctx, 'GetCallerIdentity (default chain credentials)'));
       const reason = d.reason === 'sts_error' ? 'chain_error' : d.reason;
@@ -40,6 +40,18 @@ export const chainCheck: Check = async (ctx) => {
   }
   return judge(ctx, ctx.state.chainArn);
 };
+
+/**
+ * Where the chain's keys come from when they are not the role's: role credentials
+ * always carry a session token, and keys in the environment or a shared file win
+ * over the role in the SDK's chain. Asked only when STS refused the keys.
+ */
+async function staticKeysIn(ctx: CheckContext, sessionToken: string | undefined): Promise<string | undefined> {
+  if (ctx.config.aws.hasStaticKeys) return 'access keys from the environment (AWS_ACCESS_KEY_ID)';
+  const shared = await ctx.deps.sharedFileKeys().catch(() => undefined);
+  if (shared !== undefined && !('problem' in shared)) return `access keys from ${shared.file} (profile ${oneLine(shared.profile)})`;
+  return sessionToken === undefined ? 'long-term access keys (no session token)' : undefined;
+}
 
 function judge(ctx: CheckContext, arn: string): Verdict {
   const expectedArn = ctx.config.expectedRoleArn;

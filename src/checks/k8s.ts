@@ -28,6 +28,7 @@ export async function k8sCheck(ctx: CheckContext): Promise<Verdict> {
     mechanism: ctx.mechanism.mechanism,
     roleArn: ctx.config.aws.roleArn,
     expectedRoleArn: ctx.config.expectedRoleArn,
+    audience: ctx.audience,
     tokenFile: ctx.mechanism.mechanism === 'pod-identity' ? ctx.config.aws.containerAuthorizationTokenFile : ctx.config.aws.webIdentityTokenFile,
     tokenProblem: token?.status === 'fail' ? token.reason : undefined,
   });

@@ -16,6 +16,8 @@ export interface PodFacts {
   readonly expectedRoleArn?: string;
   /** The token file the probe reads (IRSA or Pod Identity). */
   readonly tokenFile?: string;
+  /** The token audience the probe expects (IRSA_PROBE_AUDIENCE or the mechanism's). */
+  readonly audience: string;
   /** The token check's failure reason this cycle, if any. */
   readonly tokenProblem?: Reason;
 }
@@ -101,5 +103,5 @@ function tokenVolume(pod: PodView, f: PodFacts): Finding | undefined {
     return finding('warning', cause, ['Set securityContext.fsGroup in the pod template:', `  ${shellCommand('kubectl', 'patch', '-n', pod.namespace, `${pod.workload.kind}/${pod.workload.name}`, '--type', 'merge', '-p', patch)}`].join('\n'));
   }
   const facts = `${source}; securityContext: runAsUser ${user ?? 'unset'}, fsGroup ${pod.fsGroup ?? 'unset'}`;
-  return finding('warning', facts, `Compare the volume with what the probe expects (audience ${oneLine(volume?.audience ?? 'sts.amazonaws.com')}, file ${oneLine(f.tokenFile ?? 'AWS_WEB_IDENTITY_TOKEN_FILE')}), and check kubelet on the pod's node: it refreshes the token at 80% of expirationSeconds.`);
+  return finding('warning', facts, `Compare the volume with what the probe expects (audience ${oneLine(f.audience)}, file ${oneLine(f.tokenFile ?? 'AWS_WEB_IDENTITY_TOKEN_FILE')}), and check kubelet on the pod's node: it refreshes the token at 80% of expirationSeconds.`);
 }

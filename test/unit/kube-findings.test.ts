@@ -26,8 +26,8 @@ function pod(extra: Partial<PodView> = {}): PodView {
   };
 }
 const sa = (extra: Partial<ServiceAccountView> = {}): ServiceAccountView => ({ name: 'api', roleArn: ROLE, annotatedAt: CREATED - 3_600_000, ...extra });
-const irsa: PodFacts = { mechanism: 'irsa', roleArn: ROLE, tokenFile: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' };
-const none: PodFacts = { mechanism: 'none' };
+const irsa: PodFacts = { mechanism: 'irsa', audience: 'sts.amazonaws.com', roleArn: ROLE, tokenFile: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' };
+const none: PodFacts = { mechanism: 'none', audience: 'sts.amazonaws.com' };
 
 describe('sa_annotation_drift', () => {
   it('is a warning naming both roles and the rollout restart of the owning workload', () => {
@@ -43,7 +43,7 @@ describe('sa_annotation_drift', () => {
   it('also when the annotation was removed; not when it matches, nor for Pod Identity', () => {
     assert.match(kubeFindings(pod(), sa({ roleArn: undefined }), irsa)[0]!.cause, /no longer has the eks.amazonaws.com\/role-arn annotation/);
     assert.deepEqual(kubeFindings(pod(), sa(), irsa), []);
-    assert.deepEqual(kubeFindings(pod(), sa({ roleArn: NEW_ROLE }), { mechanism: 'pod-identity' }), []);
+    assert.deepEqual(kubeFindings(pod(), sa({ roleArn: NEW_ROLE }), { mechanism: 'pod-identity', audience: 'pods.eks.amazonaws.com' }), []);
   });
 
   it('restarts whatever owns the pod: a StatefulSet by rollout, a Job or bare pod by deleting the pod', () => {
@@ -81,7 +81,7 @@ describe('webhook_not_applied', () => {
   });
 
   it('no annotation but an expected role: a pod identity association is expected', () => {
-    const [f] = kubeFindings(pod(), sa({ roleArn: undefined, annotatedAt: undefined }), { mechanism: 'none', expectedRoleArn: ROLE });
+    const [f] = kubeFindings(pod(), sa({ roleArn: undefined, annotatedAt: undefined }), { mechanism: 'none', audience: 'sts.amazonaws.com', expectedRoleArn: ROLE });
     assert.match(f!.cause, /pod identity association/);
     assert.match(f!.fix, /list-pod-identity-associations .*--namespace payments --service-account api/);
   });
@@ -104,6 +104,8 @@ describe('token volume', () => {
   it('other token problems: the volume and security context as facts; none when the token is fine', () => {
     const [f] = kubeFindings(pod({ tokenVolumes: [volume], fsGroup: 65532, runAsUser: 65532 }), sa(), { ...irsa, tokenProblem: 'token_expired' });
     assert.match(f!.cause, /aws-iam-token .* runAsUser 65532, fsGroup 65532/);
+    const other = kubeFindings(pod({ tokenVolumes: [volume], fsGroup: 65532 }), sa(), { ...irsa, audience: 'other.example.com', tokenProblem: 'token_audience' })[0];
+    assert.match(other?.fix ?? '', /what the probe expects \(audience other\.example\.com,/, 'the fix names the audience the probe expects, not the volume\'s');
     assert.deepEqual(kubeFindings(pod({ tokenVolumes: [volume] }), sa(), irsa), []);
   });
 });

@@ -18,6 +18,7 @@ import { chainAsRole, configFrom, contextFor, irsaEnv, probeFor, ROLE_ARN, SECRE
 const FORGED_LINE = 'kubectl delete ns kube-system';
 const HOSTILE_ARN = `arn:aws:sts::111122223333:assumed-role/eks-node-role/i-0abc\u001b[2J\n    ${FORGED_LINE}\u202e`;
 const UNMUTATED = { AWS_REGION: 'us-west-2', IRSA_PROBE_EXPECTED_ROLE_ARN: ROLE_ARN, IRSA_PROBE_POD_NAME: 'api-0', IRSA_PROBE_NAMESPACE: 'payments' };
+const TOKEN_FILE = '/var/run/secrets/eks.amazonaws.com/serviceaccount/token';
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
 
 function assertNoForgedLine(report: Report): void {
@@ -51,6 +52,18 @@ describe('an ARN from STS inside a fix', () => {
   });
 });
 
+describe('an ExternalId in a setting that is refused', () => {
+  test('the error names the setting and what is wrong, never the ExternalId', () => {
+    for (const value of ['arn:aws:iam::444455556666:role/t#ExtId Secret!Value123', 'arn:aws:iam::444455556666:role/bad role#ExtIdSecretValue123', 'arn:aws:iam::444455556666:role/t#ExtIdSecretValue123#x']) {
+      assert.throws(() => configFrom(irsaEnv(TOKEN_FILE, { IRSA_PROBE_ASSUME_ROLES: value })), (error: Error) => {
+        assert.match(error.message, /IRSA_PROBE_ASSUME_ROLES=/);
+        assert.ok(!/ExtId ?Secret/.test(error.message), error.message);
+        return true;
+      });
+    }
+  });
+});
+
 describe('/status config summary', () => {
   test('role ARN and token file paths from the environment are shown escaped', () => {
     const config = configFrom(irsaEnv(`/var/run/token\u001b[2J\u202e`, { AWS_ROLE_ARN: `arn:aws:iam::111122223333:role/x\n${FORGED_LINE}\u202e` }));
@@ -74,32 +87,33 @@ describe('an owner reference from the Kubernetes API', () => {
 });
 
 describe('what a fix blames', () => {
+  const invalid = Object.assign(new Error('The security token included in the request is invalid.'), { name: 'InvalidClientTokenId', $metadata: { httpStatusCode: 403 } });
+  const refused = async (): Promise<never> => {
+    throw invalid;
+  };
+  const TOKEN = '/var/run/secrets/eks.amazonaws.com/serviceaccount/token';
+  const withSession = async () => ({ accessKeyId: 'ASIAIOSFODNN7EXAMPLE', secretAccessKey: SECRET_ACCESS_KEY, sessionToken: 'old-session-token' });
+  const noFileKeys = async () => undefined;
+
   test('long-term keys in the chain that STS does not know: role_mismatch naming the keys, not a region problem', async () => {
-    const invalid = Object.assign(new Error('The security token included in the request is invalid.'), { name: 'InvalidClientTokenId', $metadata: { httpStatusCode: 403 } });
-    const ctx = contextFor(irsaEnv('/var/run/secrets/eks.amazonaws.com/serviceaccount/token'), {
-      deps: {
-        defaultChain: async () => ({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: SECRET_ACCESS_KEY }),
-        getCallerIdentity: async () => {
-          throw invalid;
-        },
-      },
-    });
+    const ctx = contextFor(irsaEnv(TOKEN), { deps: { defaultChain: async () => ({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: SECRET_ACCESS_KEY }), getCallerIdentity: refused, sharedFileKeys: noFileKeys } });
     const v = await chainCheck(ctx);
     assert.equal(v.reason, 'role_mismatch');
     assert.match(v.message, /long-term access keys/);
     assert.match(v.findings?.at(-1)?.fix ?? '', /AWS_ACCESS_KEY_ID/);
   });
 
-  test('the same error with role credentials (a session token) is still a region problem', async () => {
-    const invalid = Object.assign(new Error('The security token included in the request is invalid.'), { name: 'InvalidClientTokenId', $metadata: { httpStatusCode: 403 } });
-    const ctx = contextFor(irsaEnv('/var/run/secrets/eks.amazonaws.com/serviceaccount/token'), {
-      deps: {
-        defaultChain: chainAsRole,
-        getCallerIdentity: async () => {
-          throw invalid;
-        },
-      },
-    });
+  test('copied temporary keys (with a session token) in the environment or a shared file: role_mismatch naming where they are', async () => {
+    const fromEnv = await chainCheck(contextFor(irsaEnv(TOKEN, { AWS_ACCESS_KEY_ID: 'ASIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY, AWS_SESSION_TOKEN: 'x' }), { deps: { defaultChain: withSession, getCallerIdentity: refused, sharedFileKeys: noFileKeys } }));
+    assert.equal(fromEnv.reason, 'role_mismatch');
+    assert.match(fromEnv.message, /from the environment \(AWS_ACCESS_KEY_ID\)/);
+    const fromFile = await chainCheck(contextFor(irsaEnv(TOKEN), { deps: { defaultChain: withSession, getCallerIdentity: refused, sharedFileKeys: async () => ({ profile: 'default', file: '/home/app/.aws/credentials' }) } }));
+    assert.equal(fromFile.reason, 'role_mismatch');
+    assert.match(fromFile.message, /from \/home\/app\/\.aws\/credentials \(profile default\)/);
+  });
+
+  test('the same error with role credentials and no static keys anywhere is still a region problem', async () => {
+    const ctx = contextFor(irsaEnv(TOKEN), { deps: { defaultChain: chainAsRole, getCallerIdentity: refused, sharedFileKeys: noFileKeys } });
     assert.equal((await chainCheck(ctx)).reason, 'region_mismatch');
   });
 
